@@ -1,0 +1,133 @@
+/*
+ * bearer_table.h - the shared-memory token table (L1), one per server.
+ *
+ * A fixed array of BEARER_TABLE_SLOT_SIZE-byte slots in memory shared by
+ * every child process and thread (the caller maps it; this file only lays it
+ * out and walks it). Open addressing with linear probing inside a bounded
+ * window, keyed by (namespace, token id, chunk number). A record longer than
+ * one slot's payload is split over continuation chunks, each stored as its
+ * own slot under the same id with chunk = 1, 2, ...; records are immutable
+ * once written (only the uses counter and the slot state change), so a
+ * reader that sees chunk 0 and then every continuation has a whole record.
+ *
+ * Readers take no lock: each slot has a sequence counter (seqlock); a
+ * writer makes it odd, writes, makes it even; a reader copies the slot and
+ * retries if the counter moved or was odd. Writers (insert, remove,
+ * reclaim) must be serialised by the caller (a global mutex); the uses
+ * counter alone is changed lock-free by compare-and-swap, tagged with the
+ * slot's insert generation so a reused slot is never decremented by a
+ * stale handle.
+ *
+ * Pure C (C11/GCC atomics); no httpd or APR headers; no allocation.
+ */
+#ifndef BEARER_TABLE_H
+#define BEARER_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BEARER_TABLE_SLOT_SIZE   256
+#define BEARER_TABLE_MIN_SLOTS   1024u
+#define BEARER_TABLE_MAX_SLOTS   (16u * 1024u * 1024u)
+/* Probe window: a lookup stops at an empty slot or after this many slots;
+ * an insert that finds no free slot in the window reports FULL. Bounding it
+ * bounds the cost of a miss, whatever an attacker sends. */
+#define BEARER_TABLE_PROBE_WINDOW 256u
+
+typedef struct {
+    unsigned char ns[8];      /* namespace: derived from the vhost secret */
+    unsigned char id[16];     /* token id bytes */
+} bearer_table_key_t;
+
+/* A view of a mapped table; cheap to copy. */
+typedef struct {
+    void *base;
+    uint32_t nslots;
+} bearer_table_t;
+
+typedef enum {
+    BEARER_TABLE_OK = 0,
+    BEARER_TABLE_MISSING,     /* no live entry (never stored, expired, removed) */
+    BEARER_TABLE_EXHAUSTED,   /* consume_use: no uses left */
+    BEARER_TABLE_FULL,        /* insert: no free slot in the probe window */
+    BEARER_TABLE_TOO_BIG,     /* insert: record longer than the buffer / max */
+    BEARER_TABLE_BUSY,        /* lookup: a slot stayed mid-write (a writer died
+                                 holding it); callers answer 503, not 401 */
+    BEARER_TABLE_CORRUPT      /* attach: the memory is not a table of this size */
+} bearer_table_status;
+
+/* What a lookup found besides the record bytes. */
+typedef struct {
+    int64_t expires_at;
+    int64_t stored_at;        /* when this slot was written (recheck in fleet mode) */
+    uint32_t max_uses;        /* 0 = unlimited */
+    uint32_t uses_left;       /* meaningful when max_uses > 0 */
+    uint32_t slot;            /* handle for consume_use */
+    uint32_t generation;      /* handle for consume_use */
+} bearer_table_found_t;
+
+/* Statistics, counted in the segment (relaxed atomics). */
+typedef struct {
+    uint64_t lookups, hits, misses, inserts, full, removes;
+    uint32_t used_slots;      /* approximate, updated by writers */
+    uint32_t nslots;
+} bearer_table_stats_t;
+
+/* Bytes of shared memory a table of nslots needs (header + slots). */
+size_t bearer_table_bytes(uint32_t nslots);
+
+/* Formats fresh (any content) memory of bearer_table_bytes(nslots) bytes. */
+void bearer_table_format(void *mem, uint32_t nslots, bearer_table_t *t);
+
+/* Adopts memory formatted earlier (e.g. found again after a graceful
+ * restart): OK if the header says it is a table of nslots slots of this
+ * layout, else CORRUPT (then format it afresh). */
+bearer_table_status bearer_table_attach(void *mem, size_t bytes,
+                                        uint32_t nslots, bearer_table_t *t);
+
+/*
+ * Lock-free read. Copies the whole record (all chunks) into buf (capacity
+ * cap) and sets *len. Entries whose expires_at <= now are MISSING. Also
+ * MISSING when max_uses > 0 and uses_left == 0. TOO_BIG if cap is too small.
+ */
+bearer_table_status bearer_table_lookup(const bearer_table_t *t,
+                                        const bearer_table_key_t *key,
+                                        int64_t now,
+                                        unsigned char *buf, size_t cap,
+                                        size_t *len,
+                                        bearer_table_found_t *found);
+
+/*
+ * Lock-free: takes one use of a token found by lookup (slot + generation).
+ * OK if a use was taken (or the token is unlimited), EXHAUSTED if none was
+ * left, MISSING if the slot no longer holds that entry.
+ */
+bearer_table_status bearer_table_consume_use(const bearer_table_t *t,
+                                             uint32_t slot,
+                                             uint32_t generation);
+
+/*
+ * Writer (caller holds the writers' lock). Stores a record under key,
+ * replacing a live entry with the same key (upsert). Slots that are empty,
+ * removed, or hold an entry expired at `now` are free. When `evictable` is
+ * non-zero the entry is a cache copy (fleet mode) and this insert may also
+ * take over slots holding other evictable entries; when zero (embedded
+ * mode, the store of record) it never displaces a live entry and reports
+ * FULL instead. On FULL nothing is written.
+ */
+bearer_table_status bearer_table_insert(const bearer_table_t *t,
+                                        const bearer_table_key_t *key,
+                                        int64_t now, int64_t expires_at,
+                                        uint32_t max_uses, uint32_t uses_left,
+                                        int evictable,
+                                        const unsigned char *rec, size_t len);
+
+/* Writer: removes the live entry under key (all its chunks). OK if one was
+ * removed, MISSING if there was none live. */
+bearer_table_status bearer_table_remove(const bearer_table_t *t,
+                                        const bearer_table_key_t *key,
+                                        int64_t now);
+
+void bearer_table_stats(const bearer_table_t *t, bearer_table_stats_t *out);
+
+#endif
