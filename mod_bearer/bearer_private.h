@@ -1,0 +1,201 @@
+/*
+ * bearer_private.h - what the glue files of mod_bearer share: the module
+ * record, config structures, the per-request authentication state, and the
+ * functions one glue file offers another. Pure parts have their own headers
+ * in include/.
+ */
+#ifndef BEARER_PRIVATE_H
+#define BEARER_PRIVATE_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "http_request.h"
+#include "apr_global_mutex.h"
+#include "apr_tables.h"
+
+#include "bearer_token.h"
+#include "bearer_entry.h"
+#include "bearer_table.h"
+
+extern module AP_MODULE_DECLARE_DATA bearer_module;
+/* mod_bearer.c declares the module, which does this itself */
+#ifndef BEARER_DECLARING_MODULE
+APLOG_USE_MODULE(bearer);
+#endif
+
+/* Every log line carries a stable tag of ours; docs/log-tags.md lists them.
+ * Numbers are never reused. */
+#define BRRLOG(n) "BRR" #n ": "
+
+#define BEARER_AUTH_TYPE        "Bearer"
+#define BEARER_DEFAULT_REALM    "mod_bearer"
+#define BEARER_HANDLER          "bearer-tokens"
+#define BEARER_DEFAULT_PREFIX   "bt_"
+
+#define BEARER_DEFAULT_TTL      3600
+#define BEARER_DEFAULT_MAX_TTL  86400
+#define BEARER_TTL_LIMIT        (10L * 365 * 86400)   /* ten years */
+#define BEARER_DEFAULT_ENTRIES  65536
+#define BEARER_DEFAULT_TIMEOUT  250
+#define BEARER_DEFAULT_RECHECK  2
+#define BEARER_OPERATOR_MIN     32
+#define BEARER_OPERATOR_MAX     512
+
+typedef enum { BEARER_OUTAGE_STALE = 0, BEARER_OUTAGE_CLOSED } bearer_outage_policy;
+
+typedef struct {
+    const char *host;
+    apr_port_t port;
+} bearer_memcache_server;
+
+/* The key material of one secret: the HMAC key, and the namespace tag that
+ * keeps the entries of different secrets apart in the one shared table. */
+typedef struct {
+    const unsigned char *key;
+    apr_size_t key_len;
+    unsigned char ns[8];
+    const char *origin;              /* file name, or "generated" */
+} bearer_secret;
+
+typedef struct {
+    /* as configured (NULL / unset = inherit from the main server) */
+    const char *operator_file;
+    apr_array_header_t *operator_tokens;   /* const char *: plaintext until
+                                              check_config turns them into
+                                              MACs, then wiped */
+    int operator_file_insecure;            /* group/other readable */
+    const char *secret_file;
+    const unsigned char *secret_bytes;
+    apr_size_t secret_len;
+    apr_array_header_t *memcache;          /* bearer_memcache_server */
+    int replicas;
+    int timeout_ms;
+    int recheck;
+    bearer_outage_policy outage;
+    const char *prefix;
+    apr_uint32_t cache_entries;            /* main server only */
+    unsigned int replicas_set:1, timeout_set:1, recheck_set:1, outage_set:1,
+                 cache_entries_set:1;
+
+    /* resolved in check_config */
+    bearer_secret *secret;
+    apr_array_header_t *operator_macs;     /* unsigned char[BEARER_MAC_BYTES] */
+    apr_size_t prefix_len;
+} bearer_server_conf;
+
+typedef struct {
+    const char *location;                  /* the <Location> path, if any */
+    apr_int64_t default_ttl;
+    apr_int64_t max_ttl;
+    apr_array_header_t *issuable_scopes;   /* const char *; NULL = any */
+    const char *default_scopes;            /* normalised list */
+    int forward_headers;
+    unsigned int default_ttl_set:1, max_ttl_set:1, issuable_set:1,
+                 default_scopes_set:1, forward_set:1;
+} bearer_dir_conf;
+
+/* config.c */
+extern const command_rec bearer_cmds[];
+void *bearer_create_server_conf(apr_pool_t *p, server_rec *s);
+void *bearer_merge_server_conf(apr_pool_t *p, void *base, void *add);
+void *bearer_create_dir_conf(apr_pool_t *p, char *dir);
+void *bearer_merge_dir_conf(apr_pool_t *p, void *base, void *add);
+
+/* secrets.c: secret and operator token files */
+const char *bearer_read_secret_file(apr_pool_t *p, const char *path,
+                                    const unsigned char **key,
+                                    apr_size_t *len);
+const char *bearer_read_operator_file(apr_pool_t *p, const char *path,
+                                      apr_array_header_t **tokens,
+                                      int *insecure);
+int bearer_resolve_secrets(apr_pool_t *pconf, server_rec *main_server);
+
+/* ---- one request's authentication result ------------------------------ */
+
+typedef enum {
+    BEARER_KIND_CLIENT = 0,
+    BEARER_KIND_OPERATOR
+} bearer_kind;
+
+typedef enum {
+    BEARER_AUTH_OK = 0,
+    BEARER_AUTH_NONE,          /* no bearer credentials: bare challenge */
+    BEARER_AUTH_MALFORMED,     /* 400 invalid_request */
+    BEARER_AUTH_INVALID,       /* 401 invalid_token */
+    BEARER_AUTH_UNAVAILABLE    /* 503: the store cannot answer */
+} bearer_auth_result;
+
+/* A token as the request sees it; strings are in the request pool. */
+typedef struct {
+    bearer_kind kind;
+    char id[BEARER_ID_CHARS + 1];
+    unsigned char id_bytes[BEARER_ID_BYTES];
+    bearer_entry_t entry;               /* client tokens only */
+    bearer_table_found_t found;         /* client tokens only */
+} bearer_token_info;
+
+typedef struct {
+    bearer_auth_result result;
+    bearer_token_info *token;           /* when result == OK */
+    const char *denied_scope;           /* 403 challenge: scopes of the
+                                           failing Require line, or "" for
+                                           bearer-operator; NULL = none */
+} bearer_request_state;
+
+/* r's own state, created on first use. */
+bearer_request_state *bearer_request_state_get(request_rec *r);
+/* The successful authentication that applies to r (r's own, or its main /
+ * previous request's), or NULL. */
+bearer_request_state *bearer_request_state_find(request_rec *r);
+
+/* credentials.c: Authorization header -> token (no use is counted) */
+bearer_auth_result bearer_authenticate(request_rec *r,
+                                       const bearer_server_conf *sconf,
+                                       bearer_token_info **out);
+
+/* authn.c */
+void bearer_register_authn_hooks(void);
+
+/* authz.c */
+void bearer_register_authz_providers(apr_pool_t *p);
+
+/* endpoint.c */
+int bearer_endpoint_handler(request_rec *r);
+
+/* respond.c: challenges and JSON answers */
+const char *bearer_realm(request_rec *r);
+void bearer_set_challenge(request_rec *r, const char *error,
+                          const char *scope);
+int bearer_send_json(request_rec *r, int status, const char *json,
+                     int holds_token);
+int bearer_send_error(request_rec *r, int status, const char *error,
+                      const char *description);
+
+/* store.c: the token store (embedded mode: the shared-memory table) */
+typedef enum {
+    BEARER_STORE_OK = 0,
+    BEARER_STORE_MISSING,
+    BEARER_STORE_EXHAUSTED,
+    BEARER_STORE_FULL,
+    BEARER_STORE_UNAVAILABLE
+} bearer_store_status;
+
+int bearer_store_pre_config(apr_pool_t *pconf);
+int bearer_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                             server_rec *s);
+void bearer_store_child_init(apr_pool_t *p, server_rec *s);
+bearer_store_status bearer_store_lookup(request_rec *r,
+                                        const bearer_secret *secret,
+                                        bearer_token_info *token);
+bearer_store_status bearer_store_consume_use(request_rec *r,
+                                             bearer_token_info *token);
+bearer_store_status bearer_store_insert(request_rec *r,
+                                        const bearer_secret *secret,
+                                        const unsigned char id[BEARER_ID_BYTES],
+                                        const bearer_entry_t *entry);
+bearer_store_status bearer_store_revoke(request_rec *r,
+                                        const bearer_secret *secret,
+                                        const unsigned char id[BEARER_ID_BYTES]);
+
+#endif

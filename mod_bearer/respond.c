@@ -1,0 +1,99 @@
+/*
+ * respond.c - what mod_bearer says back: RFC 6750 challenges and the
+ * endpoint's JSON answers.
+ */
+#include "bearer_private.h"
+#include "http_protocol.h"
+#include "http_core.h"
+
+#include "apr_strings.h"
+
+#include <jansson.h>
+
+/* A realm as an RFC 7230 quoted-string body: '"' and '\' escaped, control
+ * characters dropped (they cannot appear in a header). */
+static const char *quote(apr_pool_t *p, const char *s)
+{
+    char *out = apr_palloc(p, strlen(s) * 2 + 1);
+    char *o = out;
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c < 0x20 || c == 0x7f) {
+            continue;
+        }
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+        }
+        *o++ = (char)c;
+    }
+    *o = '\0';
+    return out;
+}
+
+const char *bearer_realm(request_rec *r)
+{
+    const char *name = ap_auth_name(r);
+
+    return name && *name ? name : BEARER_DEFAULT_REALM;
+}
+
+void bearer_set_challenge(request_rec *r, const char *error,
+                          const char *scope)
+{
+    const char *value = apr_pstrcat(r->pool, "Bearer realm=\"",
+                                    quote(r->pool, bearer_realm(r)), "\"",
+                                    NULL);
+
+    if (error) {
+        value = apr_pstrcat(r->pool, value, ", error=\"", error, "\"", NULL);
+    }
+    if (scope) {
+        /* scope-tokens hold neither '"' nor '\': no escaping needed */
+        value = apr_pstrcat(r->pool, value, ", scope=\"", scope, "\"", NULL);
+    }
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate", value);
+}
+
+int bearer_send_json(request_rec *r, int status, const char *json,
+                     int holds_token)
+{
+    apr_size_t len = strlen(json);
+
+    r->status = status;
+    ap_set_content_type(r, "application/json");
+    /* Token metadata and errors about credentials are never worth caching;
+     * answers holding a token must not be (RFC 6749 sec. 5.1). */
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    if (holds_token) {
+        apr_table_setn(r->headers_out, "Pragma", "no-cache");
+    }
+    if (status == HTTP_NO_CONTENT) {
+        return OK;
+    }
+    ap_set_content_length(r, len + 1);
+    if (!r->header_only) {
+        ap_rwrite(json, (int)len, r);
+        ap_rputc('\n', r);
+    }
+    return OK;
+}
+
+int bearer_send_error(request_rec *r, int status, const char *error,
+                      const char *description)
+{
+    json_t *body = json_pack("{s:s, s:s}", "error", error,
+                             "error_description", description);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    const char *copy;
+
+    json_decref(body);
+    if (!text) {
+        /* out of memory in jansson: a fixed answer still says what failed */
+        return bearer_send_json(r, status, "{\"error\":\"server_error\"}", 0);
+    }
+    copy = apr_pstrdup(r->pool, text);
+    free(text);
+    return bearer_send_json(r, status, copy, 0);
+}

@@ -1,0 +1,268 @@
+/*
+ * store.c - the token store over the shared-memory table.
+ *
+ * Embedded mode: the table is the store of record for this host. It lives
+ * in anonymous shared memory created once per httpd run and kept in the
+ * process pool, so it outlives the configuration pool and graceful
+ * restarts keep every token; children inherit the mapping when forked.
+ *
+ * Readers go straight to the table (lock-free, see table.c). Writers take
+ * the global mutex "bearer-table" (configurable with Mutex) so that two
+ * children never write the same slots at once.
+ */
+#include "bearer_private.h"
+
+#include "util_mutex.h"
+#include "apr_shm.h"
+#include "apr_strings.h"
+
+#define SHM_USERDATA_KEY "mod_bearer-table"
+#define MUTEX_TYPE       "bearer-table"
+
+/* Survives in the process pool across restarts. */
+typedef struct {
+    apr_shm_t *shm;
+    apr_uint32_t nslots;
+} table_segment;
+
+static bearer_table_t token_table;
+static apr_global_mutex_t *writers_lock;
+
+int bearer_store_pre_config(apr_pool_t *pconf)
+{
+    return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+static int create_segment(server_rec *s, apr_uint32_t nslots,
+                          table_segment *seg)
+{
+    apr_size_t bytes = bearer_table_bytes(nslots);
+    apr_status_t rv;
+
+    rv = apr_shm_create(&seg->shm, bytes, NULL, s->process->pool);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, BRRLOG(00020)
+                     "BearerCacheEntries %u: cannot create a shared-memory "
+                     "table of %" APR_SIZE_T_FMT " bytes; lower "
+                     "BearerCacheEntries", (unsigned)nslots, bytes);
+        return !OK;
+    }
+    seg->nslots = nslots;
+    bearer_table_format(apr_shm_baseaddr_get(seg->shm), nslots, &token_table);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, BRRLOG(00021)
+                 "token table created: %u slots, %" APR_SIZE_T_FMT " bytes",
+                 (unsigned)nslots, bytes);
+    return OK;
+}
+
+int bearer_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                             server_rec *s)
+{
+    bearer_server_conf *conf = ap_get_module_config(s->module_config,
+                                                    &bearer_module);
+    apr_pool_t *process_pool = s->process->pool;
+    table_segment *seg = NULL;
+    apr_status_t rv;
+
+    apr_pool_userdata_get((void **)&seg, SHM_USERDATA_KEY, process_pool);
+    if (seg && seg->nslots == conf->cache_entries) {
+        void *base = apr_shm_baseaddr_get(seg->shm);
+
+        if (bearer_table_attach(base, apr_shm_size_get(seg->shm),
+                                seg->nslots, &token_table)
+                != BEARER_TABLE_OK) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BRRLOG(00022)
+                         "token table was not intact after restart; "
+                         "starting an empty one");
+            bearer_table_format(base, seg->nslots, &token_table);
+        }
+    }
+    else {
+        if (seg) {
+            /* The size changed: a new table, and the old tokens go. */
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BRRLOG(00023)
+                         "BearerCacheEntries changed from %u to %u: the "
+                         "token table is recreated and its tokens are lost",
+                         (unsigned)seg->nslots,
+                         (unsigned)conf->cache_entries);
+            apr_shm_destroy(seg->shm);
+        }
+        else {
+            seg = apr_pcalloc(process_pool, sizeof(*seg));
+            apr_pool_userdata_set(seg, SHM_USERDATA_KEY,
+                                  apr_pool_cleanup_null, process_pool);
+        }
+        if (create_segment(s, conf->cache_entries, seg) != OK) {
+            apr_pool_userdata_set(NULL, SHM_USERDATA_KEY,
+                                  apr_pool_cleanup_null, process_pool);
+            return !OK;
+        }
+    }
+
+    rv = ap_global_mutex_create(&writers_lock, NULL, MUTEX_TYPE, NULL, s,
+                                pconf, 0);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, BRRLOG(00024)
+                     "cannot create the token table's writers' mutex");
+        return !OK;
+    }
+    return OK;
+}
+
+void bearer_store_child_init(apr_pool_t *p, server_rec *s)
+{
+    apr_status_t rv;
+
+    if (!writers_lock) {
+        return;
+    }
+    rv = apr_global_mutex_child_init(&writers_lock,
+                                     apr_global_mutex_lockfile(writers_lock),
+                                     p);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, BRRLOG(00025)
+                     "cannot attach to the token table's writers' mutex");
+    }
+}
+
+static void table_key(bearer_table_key_t *key, const bearer_secret *secret,
+                      const unsigned char id[BEARER_ID_BYTES])
+{
+    memcpy(key->ns, secret->ns, sizeof(key->ns));
+    memcpy(key->id, id, sizeof(key->id));
+}
+
+bearer_store_status bearer_store_lookup(request_rec *r,
+                                        const bearer_secret *secret,
+                                        bearer_token_info *token)
+{
+    bearer_table_key_t key;
+    unsigned char small[512];
+    unsigned char *buf = small;
+    apr_size_t len = 0;
+    bearer_table_status st;
+    apr_int64_t now = apr_time_sec(r->request_time);
+
+    table_key(&key, secret, token->id_bytes);
+    st = bearer_table_lookup(&token_table, &key, now, small, sizeof(small),
+                             &len, &token->found);
+    if (st == BEARER_TABLE_TOO_BIG) {
+        /* records with metadata span several slots: rare, so the common
+         * case copies to the stack and this one to the request pool */
+        buf = apr_palloc(r->pool, BEARER_ENTRY_MAX);
+        st = bearer_table_lookup(&token_table, &key, now, buf,
+                                 BEARER_ENTRY_MAX, &len, &token->found);
+    }
+    switch (st) {
+    case BEARER_TABLE_OK:
+        break;
+    case BEARER_TABLE_BUSY:
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00026)
+                      "token %s: its table slot stays mid-write (a writer "
+                      "died?); answering 503", token->id);
+        return BEARER_STORE_UNAVAILABLE;
+    default:
+        return BEARER_STORE_MISSING;
+    }
+    buf = apr_pmemdup(r->pool, buf, len);
+    if (bearer_entry_decode(buf, len, &token->entry) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00027)
+                      "token %s: the stored record does not decode; "
+                      "treating the token as unknown", token->id);
+        return BEARER_STORE_MISSING;
+    }
+    return BEARER_STORE_OK;
+}
+
+bearer_store_status bearer_store_consume_use(request_rec *r,
+                                             bearer_token_info *token)
+{
+    switch (bearer_table_consume_use(&token_table, token->found.slot,
+                                     token->found.generation)) {
+    case BEARER_TABLE_OK:
+        return BEARER_STORE_OK;
+    case BEARER_TABLE_EXHAUSTED:
+        return BEARER_STORE_EXHAUSTED;
+    default:
+        return BEARER_STORE_MISSING;
+    }
+}
+
+static int lock_writers(request_rec *r)
+{
+    apr_status_t rv = apr_global_mutex_lock(writers_lock);
+
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, BRRLOG(00028)
+                      "cannot lock the token table's writers' mutex");
+        return 0;
+    }
+    return 1;
+}
+
+static void unlock_writers(request_rec *r)
+{
+    apr_status_t rv = apr_global_mutex_unlock(writers_lock);
+
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, BRRLOG(00029)
+                      "cannot unlock the token table's writers' mutex");
+    }
+}
+
+bearer_store_status bearer_store_insert(request_rec *r,
+                                        const bearer_secret *secret,
+                                        const unsigned char id[BEARER_ID_BYTES],
+                                        const bearer_entry_t *entry)
+{
+    bearer_table_key_t key;
+    apr_size_t need = bearer_entry_encoded_len(entry);
+    unsigned char *buf;
+    bearer_table_status st;
+
+    if (need == 0) {
+        return BEARER_STORE_FULL;   /* over a field limit: caller checked */
+    }
+    buf = apr_palloc(r->pool, need);
+    if (bearer_entry_encode(entry, buf, need) != need) {
+        return BEARER_STORE_FULL;
+    }
+    table_key(&key, secret, id);
+    if (!lock_writers(r)) {
+        return BEARER_STORE_UNAVAILABLE;
+    }
+    st = bearer_table_insert(&token_table, &key, apr_time_sec(r->request_time),
+                             entry->expires_at, entry->max_uses,
+                             entry->max_uses, 0, buf, need);
+    unlock_writers(r);
+    if (st != BEARER_TABLE_OK) {
+        bearer_table_stats_t stats;
+
+        bearer_table_stats(&token_table, &stats);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00030)
+                      "token table full: no free slot for a new token "
+                      "(%u of %u slots in use); live tokens are never "
+                      "evicted in embedded mode: raise BearerCacheEntries "
+                      "or lower BearerMaxTTL", (unsigned)stats.used_slots,
+                      (unsigned)stats.nslots);
+        return BEARER_STORE_FULL;
+    }
+    return BEARER_STORE_OK;
+}
+
+bearer_store_status bearer_store_revoke(request_rec *r,
+                                        const bearer_secret *secret,
+                                        const unsigned char id[BEARER_ID_BYTES])
+{
+    bearer_table_key_t key;
+    bearer_table_status st;
+
+    table_key(&key, secret, id);
+    if (!lock_writers(r)) {
+        return BEARER_STORE_UNAVAILABLE;
+    }
+    st = bearer_table_remove(&token_table, &key,
+                             apr_time_sec(r->request_time));
+    unlock_writers(r);
+    return st == BEARER_TABLE_OK ? BEARER_STORE_OK : BEARER_STORE_MISSING;
+}
