@@ -29,7 +29,7 @@ use BearerTest::Secrets ();
 
 our @EXPORT = qw(
     OPERATOR_TOKEN OPERATOR_TOKEN_2 ENDPOINT PREFIX
-    url req mint mint_ok json_of token_path
+    url req raw_request mint mint_ok json_of token_path
     status_is error_is challenge_is no_store_ok
     forge_token corrupt_token wait_until redact
     b64url_decode
@@ -48,8 +48,14 @@ my $JSON = JSON::PP->new->canonical;
 # of t/conf/extra.conf.in (bearer_acme, bearer_acme2, bearer_other).
 sub url {
     my ($path, $vhost) = @_;
-    local $Apache::TestRequest::Module = $vhost if defined $vhost;
-    return 'http://' . Apache::TestRequest::hostport() . $path;
+    return 'http://' . hostport_of($vhost) . $path;
+}
+
+# host:port of the main server (undef) or of a virtual host.
+sub hostport_of {
+    my ($vhost) = @_;
+    local $Apache::TestRequest::Module = $vhost;
+    return Apache::TestRequest::hostport();
 }
 
 my $UA;
@@ -97,6 +103,43 @@ sub req {
         $r->header('Content-Length' => length($r->content // ''));
     }
     return ua()->request($r);
+}
+
+# Sends $head (request line and headers, without the blank line) and $body
+# as they are, over a connection of its own, and parses the answer:
+# for requests LWP would "fix", like the seed's curl -X POST without any
+# Content-Length. Returns an HTTP::Response (code 599 if nothing came back).
+sub raw_request {
+    my ($head, $body, $vhost) = @_;
+    require IO::Socket::INET;
+    require HTTP::Response;
+    my ($host, $port) = split /:/, hostport_of($vhost);
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => $port, Timeout => 30)
+        or return HTTP::Response->new(599, "connect: $!");
+    $head =~ s/\r?\n/\r\n/g;
+    $head .= "\r\n" unless $head =~ /\r\n$/;
+    print {$sock} $head, "Host: $host:$port\r\nConnection: close\r\n\r\n",
+        (defined $body ? $body : '');
+    local $/;
+    my $answer = <$sock>;
+    close $sock;
+    return HTTP::Response->new(599, 'no answer')
+        unless defined $answer && length $answer;
+    my $res = HTTP::Response->parse($answer);
+    if (($res->header('Transfer-Encoding') // '') =~ /chunked/i) {
+        my ($in, $out) = ($res->content, '');
+        while ($in =~ s/^([0-9a-fA-F]+)[^\r\n]*\r\n//) {
+            my $n = hex $1;
+            last unless $n;
+            $out .= substr($in, 0, $n, '');
+            $in =~ s/^\r\n//;
+        }
+        $res->content($out);
+        $res->remove_header('Transfer-Encoding');
+    }
+    $res->request(HTTP::Request->new((split / /, $head)[0, 1]));
+    return $res;
 }
 
 # The decoded JSON body of a response, or undef.
