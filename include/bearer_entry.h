@@ -50,16 +50,20 @@ typedef struct {
     const char *metadata; size_t metadata_len;  /* compact JSON object */
 } bearer_entry_t;
 
-/* Bytes bearer_entry_encode will write, or 0 if a field is over its limit. */
+/* Bytes bearer_entry_encode will write, or 0 if a field is over its limit
+ * or the entry is one decode would refuse (a has_ flag and its length
+ * disagree: set <=> length > 0; issued_at > expires_at). */
 size_t bearer_entry_encoded_len(const bearer_entry_t *e);
 
-/* Encodes into buf; returns bytes written, or 0 if cap is too small or a
- * field is over its limit. */
+/* Encodes into buf; returns bytes written, or 0 if cap is too small or
+ * bearer_entry_encoded_len gives 0. */
 size_t bearer_entry_encode(const bearer_entry_t *e, unsigned char *buf,
                            size_t cap);
 
 /* Decodes buf[0..len); 0 on success, -1 if malformed (wrong version,
- * lengths that don't add up, a field over its limit, issued > expires). */
+ * unknown flags, a flag and its length disagreeing, lengths that don't add
+ * up, a field over its limit, issued > expires). *e is set only on
+ * success. */
 int bearer_entry_decode(const unsigned char *buf, size_t len,
                         bearer_entry_t *e);
 

@@ -51,7 +51,8 @@ int bearer_token_mint(const char *prefix, char *out, size_t *out_len);
 /*
  * 1 if token[0..len) is prefix + 49 body characters of [A-Za-z0-9_-] whose
  * checksum matches; 0 otherwise (wrong prefix, length, characters or
- * checksum). Never touches a cache. prefix_len = strlen(prefix).
+ * checksum, or nonzero padding bits in the last random character, which
+ * mint never writes). Never touches a cache. prefix_len = strlen(prefix).
  */
 int bearer_token_well_formed(const char *prefix, size_t prefix_len,
                              const char *token, size_t len);
@@ -81,7 +82,8 @@ size_t bearer_base64url_encode(const unsigned char *in, size_t n, char *out);
 /* Length bearer_base64url_encode writes for n input bytes (without NUL). */
 size_t bearer_base64url_len(size_t n);
 
-/* Constant-time equality of two equal-length buffers (CRYPTO_memcmp). */
+/* Constant-time equality of two equal-length buffers (CRYPTO_memcmp):
+ * 1 if equal, else 0 (unlike memcmp). */
 int bearer_secret_equal(const void *a, const void *b, size_t len);
 
 /* Overwrite a buffer that held a secret, in a way the compiler keeps

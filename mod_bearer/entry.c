@@ -1,0 +1,307 @@
+/*
+ * entry.c - encode, decode and authenticate the stored record of a token.
+ *
+ * The layout is drawn in bearer_entry.h. Decoding trusts nothing: it is
+ * run on bytes read back from memcached and is fuzzed, so every length is
+ * checked against what is left before it is used.
+ */
+#include <limits.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "bearer_entry.h"
+#include "bearer_scope.h"
+
+#define ENTRY_VERSION       1
+#define FLAG_HAS_SUBJECT    0x01
+#define FLAG_HAS_METADATA   0x02
+#define FLAGS_KNOWN         (FLAG_HAS_SUBJECT | FLAG_HAS_METADATA)
+#define KEY_LEN_MAX         0xFFFF
+
+/* Domain separation: this MAC can never be mistaken for a token id,
+ * which is an HMAC under the same secret. */
+static const char seal_label[] = "bearer-entry-v1";
+
+static void put_u16(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char)(v >> 8);
+    p[1] = (unsigned char)v;
+}
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static void put_i64(unsigned char *p, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+    int i;
+
+    for (i = 7; i >= 0; i--) {
+        p[i] = (unsigned char)u;
+        u >>= 8;
+    }
+}
+
+static uint16_t get_u16(const unsigned char *p)
+{
+    return (uint16_t)(((unsigned)p[0] << 8) | p[1]);
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16)
+           | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static int64_t get_i64(const unsigned char *p)
+{
+    uint64_t u = 0;
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        u = (u << 8) | p[i];
+    }
+    /* Two's complement back to signed without relying on an
+     * implementation-defined conversion of values above INT64_MAX. */
+    if (u > (uint64_t)INT64_MAX) {
+        return -(int64_t)(~u) - 1;
+    }
+    return (int64_t)u;
+}
+
+/*
+ * A field's flag and its length must agree (flag set <=> length > 0), and
+ * each length must be within its limit, so that every entry has exactly
+ * one encoding.
+ */
+static int fields_valid(int has_subject, size_t subject_len,
+                        size_t scope_len,
+                        int has_metadata, size_t metadata_len)
+{
+    if (has_subject ? (subject_len == 0 || subject_len > BEARER_SUBJECT_MAX)
+                    : subject_len != 0) {
+        return 0;
+    }
+    if (has_metadata ? (metadata_len == 0
+                        || metadata_len > BEARER_METADATA_MAX)
+                     : metadata_len != 0) {
+        return 0;
+    }
+    return scope_len <= BEARER_SCOPE_LIST_MAX;
+}
+
+size_t bearer_entry_encoded_len(const bearer_entry_t *e)
+{
+    if (e == NULL
+        || !fields_valid(e->has_subject, e->subject_len, e->scope_len,
+                         e->has_metadata, e->metadata_len)
+        || (e->subject_len > 0 && e->subject == NULL)
+        || (e->scope_len > 0 && e->scope == NULL)
+        || (e->metadata_len > 0 && e->metadata == NULL)
+        || e->issued_at > e->expires_at) {
+        return 0;
+    }
+    return BEARER_ENTRY_HEADER + e->subject_len + e->scope_len
+           + e->metadata_len;
+}
+
+size_t bearer_entry_encode(const bearer_entry_t *e, unsigned char *buf,
+                           size_t cap)
+{
+    size_t total = bearer_entry_encoded_len(e);
+    size_t off = BEARER_ENTRY_HEADER;
+    unsigned char flags = 0;
+
+    if (total == 0 || buf == NULL || cap < total) {
+        return 0;
+    }
+    if (e->has_subject) {
+        flags |= FLAG_HAS_SUBJECT;
+    }
+    if (e->has_metadata) {
+        flags |= FLAG_HAS_METADATA;
+    }
+    buf[0] = ENTRY_VERSION;
+    buf[1] = flags;
+    put_i64(buf + 2, e->issued_at);
+    put_i64(buf + 10, e->expires_at);
+    put_u32(buf + 18, e->max_uses);
+    put_u16(buf + 22, (uint16_t)e->subject_len);
+    put_u16(buf + 24, (uint16_t)e->scope_len);
+    put_u16(buf + 26, (uint16_t)e->metadata_len);
+    if (e->subject_len > 0) {
+        memcpy(buf + off, e->subject, e->subject_len);
+        off += e->subject_len;
+    }
+    if (e->scope_len > 0) {
+        memcpy(buf + off, e->scope, e->scope_len);
+        off += e->scope_len;
+    }
+    if (e->metadata_len > 0) {
+        memcpy(buf + off, e->metadata, e->metadata_len);
+        off += e->metadata_len;
+    }
+    return off;
+}
+
+int bearer_entry_decode(const unsigned char *buf, size_t len,
+                        bearer_entry_t *e)
+{
+    bearer_entry_t d;
+    unsigned flags;
+    size_t subject_len, scope_len, metadata_len;
+    const unsigned char *p;
+
+    if (buf == NULL || e == NULL || len < BEARER_ENTRY_HEADER
+        || buf[0] != ENTRY_VERSION) {
+        return -1;
+    }
+    flags = buf[1];
+    if ((flags & ~(unsigned)FLAGS_KNOWN) != 0) {
+        return -1;
+    }
+    subject_len = get_u16(buf + 22);
+    scope_len = get_u16(buf + 24);
+    metadata_len = get_u16(buf + 26);
+    if (!fields_valid((flags & FLAG_HAS_SUBJECT) != 0, subject_len, scope_len,
+                      (flags & FLAG_HAS_METADATA) != 0, metadata_len)) {
+        return -1;
+    }
+    /* Each length is at most 0xFFFF, so the sum cannot overflow. */
+    if (len != BEARER_ENTRY_HEADER + subject_len + scope_len + metadata_len) {
+        return -1;
+    }
+
+    memset(&d, 0, sizeof(d));
+    d.issued_at = get_i64(buf + 2);
+    d.expires_at = get_i64(buf + 10);
+    if (d.issued_at > d.expires_at) {
+        return -1;
+    }
+    d.max_uses = get_u32(buf + 18);
+
+    p = buf + BEARER_ENTRY_HEADER;
+    d.has_subject = (flags & FLAG_HAS_SUBJECT) != 0;
+    d.subject = d.has_subject ? (const char *)p : NULL;
+    d.subject_len = subject_len;
+    p += subject_len;
+    d.scope = (const char *)p;
+    d.scope_len = scope_len;
+    p += scope_len;
+    d.has_metadata = (flags & FLAG_HAS_METADATA) != 0;
+    d.metadata = d.has_metadata ? (const char *)p : NULL;
+    d.metadata_len = metadata_len;
+
+    /* Only a fully valid entry reaches the caller. */
+    *e = d;
+    return 0;
+}
+
+/*
+ * HMAC-SHA256(secret, label || u16 key_len || key || enc) into mac.
+ * Streamed through EVP_MAC (OpenSSL 3) so the message is never copied
+ * into one buffer of our own.
+ */
+static int seal_mac(const unsigned char *secret, size_t secret_len,
+                    const char *key, size_t key_len,
+                    const unsigned char *enc, size_t len,
+                    unsigned char mac[BEARER_ENTRY_MAC_BYTES])
+{
+    EVP_MAC *hmac = NULL;
+    EVP_MAC_CTX *ctx = NULL;
+    OSSL_PARAM params[2];
+    char digest_name[] = "SHA256";
+    unsigned char key_len_be[2];
+    size_t mac_len = 0;
+    int ok = 0;
+
+    if (secret == NULL || secret_len == 0 || key_len > KEY_LEN_MAX
+        || (key == NULL && key_len != 0) || (enc == NULL && len != 0)) {
+        return -1;
+    }
+    put_u16(key_len_be, (uint16_t)key_len);
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 digest_name, 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (hmac == NULL) {
+        goto done;
+    }
+    ctx = EVP_MAC_CTX_new(hmac);
+    if (ctx == NULL
+        || EVP_MAC_init(ctx, secret, secret_len, params) != 1
+        || EVP_MAC_update(ctx, (const unsigned char *)seal_label,
+                          sizeof(seal_label) - 1) != 1
+        || EVP_MAC_update(ctx, key_len_be, sizeof(key_len_be)) != 1
+        || (key_len > 0
+            && EVP_MAC_update(ctx, (const unsigned char *)key, key_len) != 1)
+        || (len > 0 && EVP_MAC_update(ctx, enc, len) != 1)
+        || EVP_MAC_final(ctx, mac, &mac_len, BEARER_ENTRY_MAC_BYTES) != 1
+        || mac_len != BEARER_ENTRY_MAC_BYTES) {
+        goto done;
+    }
+    ok = 1;
+
+done:
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(hmac);
+    if (!ok) {
+        OPENSSL_cleanse(mac, BEARER_ENTRY_MAC_BYTES);
+        return -1;
+    }
+    return 0;
+}
+
+size_t bearer_entry_seal(const unsigned char *secret, size_t secret_len,
+                         const char *key, size_t key_len,
+                         const unsigned char *enc, size_t len,
+                         unsigned char *out)
+{
+    unsigned char mac[BEARER_ENTRY_MAC_BYTES];
+
+    if (out == NULL || len > (size_t)LONG_MAX - BEARER_ENTRY_MAC_BYTES) {
+        return 0;
+    }
+    /* MAC first: out may overlap enc, and moving the bytes must not
+     * change what was authenticated. */
+    if (seal_mac(secret, secret_len, key, key_len, enc, len, mac) != 0) {
+        return 0;
+    }
+    if (out != enc && len > 0) {
+        memmove(out, enc, len);
+    }
+    memcpy(out + len, mac, BEARER_ENTRY_MAC_BYTES);
+    return len + BEARER_ENTRY_MAC_BYTES;
+}
+
+long bearer_entry_open(const unsigned char *secret, size_t secret_len,
+                       const char *key, size_t key_len,
+                       const unsigned char *sealed, size_t sealed_len)
+{
+    unsigned char mac[BEARER_ENTRY_MAC_BYTES];
+    size_t enc_len;
+    int equal;
+
+    if (sealed == NULL || sealed_len < BEARER_ENTRY_MAC_BYTES
+        || sealed_len - BEARER_ENTRY_MAC_BYTES > (size_t)LONG_MAX) {
+        return -1;
+    }
+    enc_len = sealed_len - BEARER_ENTRY_MAC_BYTES;
+    if (seal_mac(secret, secret_len, key, key_len, sealed, enc_len, mac)
+        != 0) {
+        return -1;
+    }
+    equal = CRYPTO_memcmp(mac, sealed + enc_len, BEARER_ENTRY_MAC_BYTES) == 0;
+    OPENSSL_cleanse(mac, sizeof(mac));
+    return equal ? (long)enc_len : -1;
+}
