@@ -31,7 +31,7 @@ typedef struct {
  */
 static const char *send_forbidden_on_failure(cmd_parms *cmd)
 {
-    module *authz_core = NULL;
+    module *authz_core = ap_top_module;    /* where the search starts */
     const command_rec *flag_cmd, *saved_cmd = cmd->cmd;
     void *saved_info = cmd->info;
     void *mconfig;

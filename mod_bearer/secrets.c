@@ -170,7 +170,9 @@ const char *bearer_read_operator_file(apr_pool_t *p, const char *path,
 }
 
 /* One random key per httpd run, kept in the process pool so that graceful
- * restarts (which re-read the configuration) find the same key again. */
+ * restarts (which re-read the configuration) find the same key again. No
+ * cleanup of ours may sit in the process pool: this module is unloaded
+ * before that pool goes, and the cleanup would call into unmapped code. */
 static const unsigned char *generated_secret(server_rec *s)
 {
     apr_pool_t *process_pool = s->process->pool;
@@ -182,7 +184,6 @@ static const unsigned char *generated_secret(server_rec *s)
         if (RAND_bytes(key, BEARER_RANDOM_BYTES) != 1) {
             return NULL;
         }
-        wipe_on_cleanup_register(process_pool, key, BEARER_RANDOM_BYTES);
         apr_pool_userdata_set(key, GENERATED_SECRET_KEY,
                               apr_pool_cleanup_null, process_pool);
     }

@@ -8,7 +8,8 @@
  *
  * Readers go straight to the table (lock-free, see table.c). Writers take
  * the global mutex "bearer-table" (configurable with Mutex) so that two
- * children never write the same slots at once.
+ * children never write the same slots at once; like the table, it is
+ * created once per httpd run.
  */
 #include "bearer_private.h"
 
@@ -23,6 +24,7 @@
 typedef struct {
     apr_shm_t *shm;
     apr_uint32_t nslots;
+    apr_global_mutex_t *lock;
 } table_segment;
 
 static bearer_table_t token_table;
@@ -99,13 +101,19 @@ int bearer_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
         }
     }
 
-    rv = ap_global_mutex_create(&writers_lock, NULL, MUTEX_TYPE, NULL, s,
-                                pconf, 0);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, BRRLOG(00024)
-                     "cannot create the token table's writers' mutex");
-        return !OK;
+    /* The mutex lives as long as the table: after a graceful restart,
+     * children of the old generation may still be writing, and they must
+     * exclude the new children through the same lock. */
+    if (!seg->lock) {
+        rv = ap_global_mutex_create(&seg->lock, NULL, MUTEX_TYPE, NULL, s,
+                                    process_pool, 0);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, BRRLOG(00024)
+                         "cannot create the token table's writers' mutex");
+            return !OK;
+        }
     }
+    writers_lock = seg->lock;
     return OK;
 }
 
