@@ -73,7 +73,9 @@ typedef struct {
     uint32_t nslots;
 } bearer_table_stats_t;
 
-/* Bytes of shared memory a table of nslots needs (header + slots). */
+/* Bytes of shared memory a table of nslots needs (header + slots + up to
+ * 63 bytes to align the table to a cache line: apr_shm's base address is
+ * only 8-aligned). */
 size_t bearer_table_bytes(uint32_t nslots);
 
 /* Formats fresh (any content) memory of bearer_table_bytes(nslots) bytes. */
@@ -88,7 +90,8 @@ bearer_table_status bearer_table_attach(void *mem, size_t bytes,
 /*
  * Lock-free read. Copies the whole record (all chunks) into buf (capacity
  * cap) and sets *len. Entries whose expires_at <= now are MISSING. Also
- * MISSING when max_uses > 0 and uses_left == 0. TOO_BIG if cap is too small.
+ * MISSING when max_uses > 0 and uses_left == 0. TOO_BIG if cap is too small
+ * (*len is then the length needed).
  */
 bearer_table_status bearer_table_lookup(const bearer_table_t *t,
                                         const bearer_table_key_t *key,
@@ -100,7 +103,8 @@ bearer_table_status bearer_table_lookup(const bearer_table_t *t,
 /*
  * Lock-free: takes one use of a token found by lookup (slot + generation).
  * OK if a use was taken (or the token is unlimited), EXHAUSTED if none was
- * left, MISSING if the slot no longer holds that entry.
+ * left, MISSING if the slot no longer holds that entry, BUSY if the slot
+ * stayed mid-write (as for lookup).
  */
 bearer_table_status bearer_table_consume_use(const bearer_table_t *t,
                                              uint32_t slot,
