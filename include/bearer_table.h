@@ -81,6 +81,11 @@ size_t bearer_table_bytes(uint32_t nslots);
 /* Formats fresh (any content) memory of bearer_table_bytes(nslots) bytes. */
 void bearer_table_format(void *mem, uint32_t nslots, bearer_table_t *t);
 
+/* The same for memory known to be all zero, e.g. a fresh anonymous shared
+ * mapping: writes only the header, so no slot page is touched (committed)
+ * until a token lands in it. */
+void bearer_table_format_zeroed(void *mem, uint32_t nslots, bearer_table_t *t);
+
 /* Adopts memory formatted earlier (e.g. found again after a graceful
  * restart): OK if the header says it is a table of nslots slots of this
  * layout, else CORRUPT (then format it afresh). */

@@ -50,7 +50,9 @@ static int create_segment(server_rec *s, apr_uint32_t nslots,
         return !OK;
     }
     seg->nslots = nslots;
-    bearer_table_format(apr_shm_baseaddr_get(seg->shm), nslots, &token_table);
+    /* apr_shm_create without a file maps anonymous memory: zero-filled */
+    bearer_table_format_zeroed(apr_shm_baseaddr_get(seg->shm), nslots,
+                               &token_table);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, BRRLOG(00021)
                  "token table created: %u slots, %" APR_SIZE_T_FMT " bytes",
                  (unsigned)nslots, bytes);

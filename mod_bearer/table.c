@@ -556,12 +556,10 @@ size_t bearer_table_bytes(uint32_t nslots)
     return fixed + (size_t)nslots * BEARER_TABLE_SLOT_SIZE;
 }
 
-void bearer_table_format(void *mem, uint32_t nslots, bearer_table_t *t)
+/* Writes the header of a table whose slots are all zero (EMPTY). */
+static void write_header(table_header_t *h, uint32_t nslots,
+                         bearer_table_t *t)
 {
-    table_header_t *h = align_up(mem);
-
-    /* Nobody else is using the memory yet: plain stores are fine. */
-    memset(h, 0, TABLE_HEADER_BYTES + (size_t)nslots * BEARER_TABLE_SLOT_SIZE);
     h->version = TABLE_LAYOUT_VERSION;
     h->nslots = nslots;
     h->slot_size = BEARER_TABLE_SLOT_SIZE;
@@ -570,6 +568,25 @@ void bearer_table_format(void *mem, uint32_t nslots, bearer_table_t *t)
     __atomic_store_n(&h->magic, TABLE_MAGIC, __ATOMIC_RELEASE);
     t->base = h;
     t->nslots = nslots;
+}
+
+void bearer_table_format(void *mem, uint32_t nslots, bearer_table_t *t)
+{
+    table_header_t *h = align_up(mem);
+
+    /* Nobody else is using the memory yet: plain stores are fine. */
+    memset(h, 0, TABLE_HEADER_BYTES + (size_t)nslots * BEARER_TABLE_SLOT_SIZE);
+    write_header(h, nslots, t);
+}
+
+void bearer_table_format_zeroed(void *mem, uint32_t nslots, bearer_table_t *t)
+{
+    table_header_t *h = align_up(mem);
+
+    /* Only the header: touching every slot of a large table would commit
+     * all its pages at startup, while a fresh mapping is zero already. */
+    memset(h, 0, TABLE_HEADER_BYTES);
+    write_header(h, nslots, t);
 }
 
 bearer_table_status bearer_table_attach(void *mem, size_t bytes,

@@ -199,6 +199,32 @@ START_TEST(bytes_formula)
 }
 END_TEST
 
+/* A fresh anonymous mapping is zero: formatting it touches only the
+ * header, and the table works (and attaches) as if fully formatted. */
+START_TEST(format_zeroed_fresh_mapping)
+{
+    test_table tt;
+    bearer_table_t again;
+    unsigned char resident[1];
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t last_page = (tt.bytes = bearer_table_bytes(65536)) / page - 1;
+
+    tt.mem = mmap(NULL, tt.bytes, PROT_READ | PROT_WRITE,
+                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(tt.mem, MAP_FAILED);
+    bearer_table_format_zeroed(tt.mem, 65536, &tt.t);
+    /* the far end of the slot array was never touched */
+    ck_assert_int_eq(mincore((char *)tt.mem + last_page * page, page,
+                             resident), 0);
+    ck_assert_int_eq(resident[0] & 1, 0);
+    ck_assert_int_eq(bearer_table_attach(tt.mem, tt.bytes, 65536, &again),
+                     BEARER_TABLE_OK);
+    ck_assert_int_eq(put(&tt, 9, 1, 100, NOW + 60, 0, 0), BEARER_TABLE_OK);
+    assert_has(&tt, 9, 1, 100);
+    table_close(&tt);
+}
+END_TEST
+
 START_TEST(format_attach)
 {
     test_table tt;
@@ -1081,6 +1107,7 @@ Suite *table_suite(void)
 
     tcase_add_test(basic, bytes_formula);
     tcase_add_test(basic, format_attach);
+    tcase_add_test(basic, format_zeroed_fresh_mapping);
     tcase_add_test(basic, unaligned_memory);
     tcase_add_test(basic, round_trip);
     tcase_add_test(basic, multi_chunk);
