@@ -136,7 +136,10 @@ static int authenticate_bearer(request_rec *r)
             && token->entry.max_uses > 0) {
         bearer_store_status st = bearer_store_consume_use(r, token);
 
-        if (st != BEARER_STORE_OK) {
+        if (st == BEARER_STORE_UNAVAILABLE) {
+            state->result = BEARER_AUTH_UNAVAILABLE;
+        }
+        else if (st != BEARER_STORE_OK) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BRRLOG(00050)
                           "token %s has no uses left", token->id);
             state->result = BEARER_AUTH_INVALID;

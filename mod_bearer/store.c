@@ -193,6 +193,11 @@ bearer_store_status bearer_store_consume_use(request_rec *r,
         return BEARER_STORE_OK;
     case BEARER_TABLE_EXHAUSTED:
         return BEARER_STORE_EXHAUSTED;
+    case BEARER_TABLE_BUSY:
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00031)
+                      "token %s: its table slot stays mid-write (a writer "
+                      "died?); answering 503", token->id);
+        return BEARER_STORE_UNAVAILABLE;
     default:
         return BEARER_STORE_MISSING;
     }
