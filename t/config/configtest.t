@@ -34,6 +34,7 @@ my $op_space  = put('op-space', ('a' x 20) . ' ' . ('b' x 20) . "\n");
 my $op_char   = put('op-char', ('a' x 20) . '@' . ('b' x 20) . "\n");
 my $op_second = put('op-second', ('a' x 40) . "\n" . ('c' x 10) . "\n");
 my $op_none   = "$dir/op-missing";
+my $op_644    = put('op-644', "# readable by all\n" . ('a' x 40) . "\n", 0644);
 my $sec_32    = put('sec-32', 's' x 32);
 my $sec_32nl  = put('sec-32nl', ('s' x 32) . "\n");
 my $sec_31    = put('sec-31', 's' x 31);
@@ -150,7 +151,7 @@ my @good = (
     [ 'BearerTokenPrefix ' . ('p' x 16), 'BearerTokenPrefix of 16 characters' ],
 );
 
-plan tests => @bad + @bad_op + @good;
+plan tests => @bad + @bad_op + @good + 1;
 
 for my $case (@bad) {
     my ($lines, $named, $what) = @$case;
@@ -172,4 +173,11 @@ for my $case (@good) {
     my ($status, $out) = configtest($lines);
     ok($status == 0 && $out =~ /Syntax OK/, "$what: configtest passes")
         or diag("exit $status, output:\n$out");
+}
+
+{   # A token file others can read starts, with a warning naming it.
+    my ($status, $out) = configtest('', op => $op_644);
+    ok($status == 0 && $out =~ /Syntax OK/ && $out =~ /\Q$op_644\E/,
+       'an operator token file readable by others: configtest passes, warning about it')
+        or diag("exit $status, output:\n" . redact($out));
 }
