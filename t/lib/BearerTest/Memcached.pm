@@ -19,7 +19,7 @@ package BearerTest::Memcached;
 use strict;
 use warnings FATAL => 'all';
 
-use IO::Socket::INET ();
+use BearerTest::Ports ();
 use POSIX ();
 use Time::HiRes ();
 
@@ -33,21 +33,11 @@ sub binary {
     die "memcached not found (apt-get install memcached)\n";
 }
 
-# A TCP port on 127.0.0.1 that nothing listens on right now.
-sub free_port {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Listen => 1, ReuseAddr => 1)
-        or die "no free port: $!";
-    my $port = $s->sockport;
-    close $s;
-    return $port;
-}
-
 # start(port => n (default: a free one), memory => MB (default 16),
 #       args => [extra memcached arguments], timeout => seconds (default 10))
 sub start {
     my ($class, %o) = @_;
-    my $port = $o{port} || free_port();
+    my $port = $o{port} || BearerTest::Ports::free_port();
     my @cmd = (binary(), '-l', '127.0.0.1', '-p', $port, '-U', 0,
                '-m', $o{memory} || 16, '-c', 256, @{ $o{args} || [] });
     push @cmd, '-u', 'nobody' if $> == 0;
@@ -67,10 +57,7 @@ sub start {
             delete $running{$pid};
             die "memcached on port $port exited at once (status $?): port busy?\n";
         }
-        my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                      Timeout => 1);
-        if ($c) {
-            close $c;
+        if (BearerTest::Ports::accepting($port)) {
             # Someone answered: make sure it is ours, not an older server
             # on that port (ours then fails to listen and exits).
             Time::HiRes::sleep(0.2);
