@@ -7,7 +7,7 @@ use warnings;
 use Apache::Test qw(-withtestmore);
 use BearerTest;
 use File::Temp qw(tempdir);
-use IO::Socket::INET ();
+use BearerTest::Ports ();
 use POSIX ();
 
 my @expect = (
@@ -30,13 +30,7 @@ plan tests => 6 + 2 * @expect;
 
 my $top  = Apache::Test::vars('top_dir');
 my $dir  = tempdir(CLEANUP => 1);
-my $port = do {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Listen => 1) or die "socket: $!";
-    my $p = $s->sockport;
-    close $s;
-    $p;
-};
+my $port = BearerTest::Ports::free_port();
 
 # --- start it -------------------------------------------------------------------
 my $pid = fork;
@@ -106,9 +100,7 @@ for my $i (0 .. $#expect) {
 kill 'TERM', $pid;
 my $gone = wait_until(20, sub { waitpid($pid, POSIX::WNOHANG()) == $pid });
 ok($gone, 'SIGTERM stops the demo');
-my $closed = wait_until(10, sub {
-    !IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 1);
-});
+my $closed = wait_until(10, sub { !BearerTest::Ports::accepting($port) });
 ok($closed, 'and its Apache: the port no longer answers');
 my ($tmp) = slurp("$dir/err") =~ m{(/\S*/mod_bearer-demo\.[A-Za-z0-9]+)};
 ok(!defined $tmp || !-e $tmp, 'its temporary directory (with the operator token) is gone');

@@ -31,7 +31,7 @@ our @EXPORT = qw(
     OPERATOR_TOKEN OPERATOR_TOKEN_2 ENDPOINT PREFIX
     url req raw_request mint mint_ok json_of token_path
     status_is error_is challenge_is no_store_ok
-    forge_token corrupt_token wait_until redact
+    forge_token corrupt_token token_checksum wait_until redact
     b64url_decode
 );
 
@@ -282,10 +282,14 @@ sub b64url_decode {
 sub forge_token {
     my ($prefix) = @_;
     $prefix = PREFIX unless defined $prefix;
-    my $bytes = join '', map { chr int rand 256 } 1 .. 32;
-    my $random = b64url($bytes);
-    my $sum = substr(b64url(substr(Digest::SHA::sha256($prefix . $random), 0, 4)), 0, 6);
-    return $prefix . $random . $sum;
+    my $random = b64url(join '', map { chr int rand 256 } 1 .. 32);
+    return $prefix . $random . token_checksum($prefix, $random);
+}
+
+# The 6-character checksum of a token's random part.
+sub token_checksum {
+    my ($prefix, $random) = @_;
+    return b64url(substr(Digest::SHA::sha256($prefix . $random), 0, 4));
 }
 
 # The token with one character of its random part changed: its checksum no
