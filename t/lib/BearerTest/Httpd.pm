@@ -132,16 +132,7 @@ sub parent_pid {
 sub stop {
     my ($self) = @_;
     my $pid = $self->{pid} or return;
-    kill 'TERM', $pid;
-    my $until = Time::HiRes::time() + 15;
-    while (waitpid($pid, POSIX::WNOHANG()) != $pid) {
-        if (Time::HiRes::time() > $until) {
-            kill 'KILL', $pid;
-            waitpid $pid, 0;
-            last;
-        }
-        Time::HiRes::sleep(0.05);
-    }
+    BearerTest::Ports::terminate($pid, 15);
     delete $running{$pid};
     $self->{pid} = undef;
     return;

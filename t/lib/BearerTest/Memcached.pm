@@ -95,17 +95,7 @@ sub resume { kill 'CONT', $_[0]->{pid} }
 sub stop {
     my ($self, $grace) = @_;
     my $pid = $self->{pid} or return;
-    kill 'CONT', $pid;
-    kill 'TERM', $pid;
-    my $until = Time::HiRes::time() + ($grace || 5);
-    while (waitpid($pid, POSIX::WNOHANG()) != $pid) {
-        if (Time::HiRes::time() > $until) {
-            kill 'KILL', $pid;
-            waitpid $pid, 0;
-            last;
-        }
-        Time::HiRes::sleep(0.05);
-    }
+    BearerTest::Ports::terminate($pid, $grace);
     delete $running{$pid};
     $self->{pid} = undef;
     return;
