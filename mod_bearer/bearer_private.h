@@ -68,6 +68,7 @@ typedef struct {
     const char *secret_file;
     const unsigned char *secret_bytes;
     apr_size_t secret_len;
+    int secret_file_insecure;              /* group/other readable */
     apr_array_header_t *memcache;          /* bearer_memcache_server */
     int replicas;
     int timeout_ms;
@@ -105,7 +106,7 @@ void *bearer_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 /* secrets.c: secret and operator token files */
 const char *bearer_read_secret_file(apr_pool_t *p, const char *path,
                                     const unsigned char **key,
-                                    apr_size_t *len);
+                                    apr_size_t *len, int *insecure);
 const char *bearer_read_operator_file(apr_pool_t *p, const char *path,
                                       apr_array_header_t **tokens,
                                       int *insecure);

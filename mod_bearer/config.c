@@ -86,7 +86,8 @@ static const char *set_secret_file(cmd_parms *cmd, void *dummy,
                             cmd->cmd->name, arg);
     }
     err = bearer_read_secret_file(cmd->pool, path, &conf->secret_bytes,
-                                  &conf->secret_len);
+                                  &conf->secret_len,
+                                  &conf->secret_file_insecure);
     if (err) {
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
     }
@@ -365,11 +366,13 @@ void *bearer_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
         conf->secret_file = add->secret_file;
         conf->secret_bytes = add->secret_bytes;
         conf->secret_len = add->secret_len;
+        conf->secret_file_insecure = add->secret_file_insecure;
     }
     else {
         conf->secret_file = base->secret_file;
         conf->secret_bytes = base->secret_bytes;
         conf->secret_len = base->secret_len;
+        conf->secret_file_insecure = base->secret_file_insecure;
     }
     conf->memcache = add->memcache ? add->memcache : base->memcache;
     conf->replicas_set = add->replicas_set || base->replicas_set;

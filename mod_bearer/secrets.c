@@ -86,9 +86,16 @@ static const char *slurp(apr_pool_t *p, const char *path, apr_size_t max,
     return NULL;
 }
 
+/* Group or others may read or write it: a secret file should be 0600. */
+static int readable_by_others(const apr_finfo_t *finfo)
+{
+    return (finfo->protection & (APR_GREAD | APR_GWRITE | APR_WREAD
+                                 | APR_WWRITE)) != 0;
+}
+
 const char *bearer_read_secret_file(apr_pool_t *p, const char *path,
                                     const unsigned char **key,
-                                    apr_size_t *len)
+                                    apr_size_t *len, int *insecure)
 {
     apr_finfo_t finfo;
     char *buf;
@@ -110,6 +117,7 @@ const char *bearer_read_secret_file(apr_pool_t *p, const char *path,
     }
     *key = (const unsigned char *)buf;
     *len = n;
+    *insecure = readable_by_others(&finfo);
     return NULL;
 }
 
@@ -164,8 +172,7 @@ const char *bearer_read_operator_file(apr_pool_t *p, const char *path,
     if ((*tokens)->nelts == 0) {
         return apr_psprintf(p, "%s holds no operator token", path);
     }
-    *insecure = (finfo.protection & (APR_GREAD | APR_GWRITE | APR_WREAD
-                                     | APR_WWRITE)) != 0;
+    *insecure = readable_by_others(&finfo);
     return NULL;
 }
 
@@ -190,8 +197,22 @@ static const unsigned char *generated_secret(server_rec *s)
     return key;
 }
 
+/* How log lines name a server: its ServerName:port, or "the main server". */
+static const char *server_name(apr_pool_t *p, const server_rec *s)
+{
+    if (!s->is_virtual) {
+        return "the main server";
+    }
+    return apr_psprintf(p, "virtual host %s:%u (%s:%u)",
+                        s->server_hostname ? s->server_hostname : "?",
+                        (unsigned)s->port,
+                        s->defn_name ? s->defn_name : "?",
+                        s->defn_line_number);
+}
+
 static int resolve_one(apr_pool_t *pconf, server_rec *s,
-                       const unsigned char *fallback_key)
+                       const unsigned char *fallback_key,
+                       const apr_array_header_t *main_memcache)
 {
     bearer_server_conf *conf = ap_get_module_config(s->module_config,
                                                     &bearer_module);
@@ -238,10 +259,9 @@ static int resolve_one(apr_pool_t *pconf, server_rec *s,
 
     if (conf->memcache && !conf->secret_file) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, BRRLOG(00012)
-                     "BearerMemcache is set for %s:%u but BearerSecretFile "
-                     "is not: every server of a fleet must share one secret",
-                     s->server_hostname ? s->server_hostname : "(main)",
-                     (unsigned)s->port);
+                     "BearerMemcache is set for %s but BearerSecretFile is "
+                     "not: every server of a fleet must share one secret",
+                     server_name(pconf, s));
         return !OK;
     }
     if (conf->memcache && conf->replicas_set
@@ -259,12 +279,27 @@ static int resolve_one(apr_pool_t *pconf, server_rec *s,
                      "BearerOperatorTokenFile %s is readable or writable by "
                      "group or others; chmod 600 it", conf->operator_file);
     }
+    if (conf->secret_file && conf->secret_file_insecure) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BRRLOG(00016)
+                     "BearerSecretFile %s is readable or writable by group "
+                     "or others; chmod 600 it", conf->secret_file);
+    }
+    if (conf->memcache && (!s->is_virtual || conf->memcache != main_memcache)) {
+        /* Say it once, loudly: an admin must not believe tokens are
+         * shared by a fleet while each host keeps its own. */
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BRRLOG(00017)
+                     "BearerMemcache (%s): fleet mode is not built in this "
+                     "version; each server keeps its own tokens in shared "
+                     "memory (embedded mode)", server_name(pconf, s));
+    }
     return OK;
 }
 
 int bearer_resolve_secrets(apr_pool_t *pconf, server_rec *main_server)
 {
     const unsigned char *fallback = generated_secret(main_server);
+    const bearer_server_conf *main_conf =
+        ap_get_module_config(main_server->module_config, &bearer_module);
     server_rec *s;
     int i;
 
@@ -274,7 +309,7 @@ int bearer_resolve_secrets(apr_pool_t *pconf, server_rec *main_server)
         return !OK;
     }
     for (s = main_server; s; s = s->next) {
-        if (resolve_one(pconf, s, fallback) != OK) {
+        if (resolve_one(pconf, s, fallback, main_conf->memcache) != OK) {
             return !OK;
         }
     }

@@ -40,6 +40,7 @@ my $sec_32nl  = put('sec-32nl', ('s' x 32) . "\n");
 my $sec_31    = put('sec-31', 's' x 31);
 my $sec_31nl  = put('sec-31nl', ('s' x 31) . "\n");
 my $sec_none  = "$dir/sec-missing";
+my $sec_644   = put('sec-644', 's' x 40, 0644);
 
 my $n = 0;
 # Runs httpd -t on the base config plus $lines; returns (exit status, output).
@@ -151,7 +152,7 @@ my @good = (
     [ 'BearerTokenPrefix ' . ('p' x 16), 'BearerTokenPrefix of 16 characters' ],
 );
 
-plan tests => @bad + @bad_op + @good + 1;
+plan tests => @bad + @bad_op + @good + 3;
 
 for my $case (@bad) {
     my ($lines, $named, $what) = @$case;
@@ -179,5 +180,21 @@ for my $case (@good) {
     my ($status, $out) = configtest('', op => $op_644);
     ok($status == 0 && $out =~ /Syntax OK/ && $out =~ /\Q$op_644\E/,
        'an operator token file readable by others: configtest passes, warning about it')
+        or diag("exit $status, output:\n" . redact($out));
+}
+
+{   # So does a secret file others can read.
+    my ($status, $out) = configtest("BearerSecretFile $sec_644");
+    ok($status == 0 && $out =~ /Syntax OK/
+       && $out =~ /BearerSecretFile \Q$sec_644\E is readable/,
+       'a secret file readable by others: configtest passes, warning about it')
+        or diag("exit $status, output:\n" . redact($out));
+}
+
+{   # Until fleet mode exists, BearerMemcache must not pass in silence.
+    my ($status, $out) = configtest("BearerSecretFile $sec_32\n"
+                                    . "BearerMemcache 127.0.0.1:11211");
+    ok($status == 0 && $out =~ /BearerMemcache .*fleet mode is not built/,
+       'BearerMemcache: configtest warns that fleet mode is not built')
         or diag("exit $status, output:\n" . redact($out));
 }
