@@ -1,0 +1,33 @@
+# t/sanitize/sanitize.mk - the Apache::Test suite with mod_bearer built
+# under AddressSanitizer + UndefinedBehaviorSanitizer and loaded into httpd
+# (included by Makefile.apxs; see docs/hardening.md).
+#
+#   make -f Makefile.apxs sanitize-test
+#
+# The whole checkout is copied to SAN_DIR, the module built there with
+# gcc's -fsanitize=address,undefined, and the suite run from there with
+# every httpd (Apache::Test's, BearerTest::Httpd's, the demo's) started
+# through t/sanitize/httpd-asan, which preloads gcc's libasan. Reports go
+# to a log directory, one file a process; t/sanitize/check reads them.
+# The normal build in this checkout is left alone.
+
+SAN_DIR     ?= .sanitize
+SAN_CFLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+               -fno-omit-frame-pointer -g -O1
+# nodelete: httpd unloads modules at each restart; a leak report about
+# memory allocated by an unloaded module could not name its code.
+SAN_LDFLAGS  = -Wl,-z,nodelete -lasan -lubsan
+
+sanitize-test:
+	rm -rf $(SAN_DIR)
+	mkdir -p $(SAN_DIR)
+	cp -R Makefile.apxs conf include mod_bearer t fuzz $(SAN_DIR)/
+	cd $(SAN_DIR) && rm -rf mod_bearer/.libs mod_bearer/*.la \
+	    mod_bearer/*.lo mod_bearer/*.slo mod_bearer/*.o t/logs t/TEST \
+	    t/unit/.build t/conf/httpd.conf t/conf/extra.conf \
+	    t/conf/apache_test_config.pm t/conf/mime.types fuzz/.build fuzz/.work
+	$(MAKE) -C $(SAN_DIR) -f Makefile.apxs all \
+	    MODULE_CFLAGS="$(SAN_CFLAGS)" MODULE_LDFLAGS="$(SAN_LDFLAGS)"
+	cd $(SAN_DIR) && sh t/sanitize/run-suite $(SAN_TESTS)
+
+.PHONY: sanitize-test
