@@ -163,6 +163,8 @@ void bearer_register_authz_providers(apr_pool_t *p);
 
 /* endpoint.c */
 int bearer_endpoint_handler(request_rec *r);
+int bearer_endpoint_note_trace(request_rec *r);       /* translate_name */
+int bearer_endpoint_refuse_trace(request_rec *r);     /* map_to_storage */
 
 /* respond.c: challenges and JSON answers */
 const char *bearer_realm(request_rec *r);
