@@ -24,9 +24,9 @@ sanitize-test:
 	cp -R Makefile.apxs conf include mod_bearer t fuzz $(SAN_DIR)/
 	cd $(SAN_DIR) && rm -rf mod_bearer/.libs mod_bearer/*.la \
 	    mod_bearer/*.lo mod_bearer/*.slo mod_bearer/*.o t/logs t/TEST \
-	    t/unit/.build t/conf/httpd.conf t/conf/extra.conf \
+	    t/unit/.build t/.build t/conf/httpd.conf t/conf/extra.conf \
 	    t/conf/apache_test_config.pm t/conf/mime.types fuzz/.build fuzz/.work
-	$(MAKE) -C $(SAN_DIR) -f Makefile.apxs all \
+	$(MAKE) -C $(SAN_DIR) -f Makefile.apxs all fault-module \
 	    MODULE_CFLAGS="$(SAN_CFLAGS)" MODULE_LDFLAGS="$(SAN_LDFLAGS)"
 	cd $(SAN_DIR) && sh t/sanitize/run-suite $(SAN_TESTS)
 

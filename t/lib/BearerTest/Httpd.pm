@@ -32,14 +32,16 @@ my %running;
 my $owner = $$;
 
 # start(conf => extra lines, port => n, operator_file => 0 to leave out
-#       BearerOperatorTokenFile, timeout => seconds)
+#       BearerOperatorTokenFile, timeout => seconds, so => another build of
+#       the module, mpm => 'prefork' instead of event)
 sub start {
     my ($class, %o) = @_;
     my $run = $ENV{BEARER_T_RUN}
         or die "BEARER_T_RUN is not set: run the suite through t/TEST.PL\n";
     my $vars  = Apache::Test::vars();
     my $httpd = $vars->{httpd};
-    my $so    = "$vars->{top_dir}/mod_bearer/.libs/mod_bearer.so";
+    my $so    = $o{so} || "$vars->{top_dir}/mod_bearer/.libs/mod_bearer.so";
+    my $mpm   = $o{mpm} || 'event';
     my $mods  = '/usr/lib/apache2/modules';
     my $dir   = tempdir('httpd-XXXXXX', DIR => $run);
     chmod 0711, $dir;
@@ -64,7 +66,7 @@ ErrorLog "$dir/error_log"
 LogLevel info bearer:debug
 ServerName 127.0.0.1
 Listen 127.0.0.1:$port
-LoadModule mpm_event_module  $mods/mod_mpm_event.so
+LoadModule mpm_${mpm}_module  $mods/mod_mpm_$mpm.so
 LoadModule authn_core_module $mods/mod_authn_core.so
 LoadModule authz_core_module $mods/mod_authz_core.so
 LoadModule authz_user_module $mods/mod_authz_user.so
@@ -80,6 +82,9 @@ EOF
     my $pid = fork;
     die "fork: $!" unless defined $pid;
     if (!$pid) {
+        # A session of its own: prefork signals its whole process group
+        # when it stops, which must not be the test's.
+        POSIX::setsid();
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', "$dir/stdout";
         open STDERR, '>&', \*STDOUT;
