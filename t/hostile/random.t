@@ -48,8 +48,10 @@ sub rb64 { join '', map { pick(@b64) } 1 .. $_[0] }
 # Sends a request as given, in pieces with pauses if asked, and returns
 # (HTTP::Response or undef, raw answer). $o{shut} half-closes after
 # sending (a truncated body then ends there).
+my @slowest;     # [seconds, request line] of the slowest answers
 sub send_raw {
     my ($head, $body, %o) = @_;
+    my $t0 = Time::HiRes::time();
     my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
                                      Timeout => 10) or die "connect: $!";
     $head .= "Host: $host:$port\r\nConnection: close\r\n\r\n";
@@ -77,6 +79,10 @@ sub send_raw {
         $answer .= $buf;
     }
     close $sock;
+    my ($line0) = $head =~ /^([^\r\n]{0,60})/;
+    push @slowest, [ Time::HiRes::time() - $t0,
+                     $line0 . ($o{slow} ? ' (slow)' : '') . ($o{shut} ? ' (truncated)' : '') ];
+    @slowest = (sort { $b->[0] <=> $a->[0] } @slowest)[0 .. ($#slowest > 2 ? 2 : $#slowest)];
     return (undef, $answer) unless $answer =~ m{^HTTP/1\.\d \d{3}};
     my $res = HTTP::Response->parse($answer);
     my ($line) = $head =~ /^([^\r\n]*)/;
@@ -394,7 +400,8 @@ for my $cat (sort keys %seen) {
     diag(sprintf "%-22s %s", $cat,
          join(', ', map { "$_ x $seen{$cat}{$_}" } sort keys %{ $seen{$cat} }));
 }
-diag(sprintf "%d requests in %.1f s", $n_sent, $took);
+diag(sprintf "%d requests in %.1f s; slowest: %s", $n_sent, $took,
+     join('; ', map { sprintf '%.2f s %s', @$_ } @slowest));
 
 is($n_sent, $count, "$count requests sent (seed $seed)");
 my %by_cat;

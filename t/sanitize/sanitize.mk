@@ -19,15 +19,17 @@ SAN_CFLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 SAN_LDFLAGS  = -Wl,-z,nodelete -lasan -lubsan
 
 sanitize-test:
-	rm -rf $(SAN_DIR)
-	mkdir -p $(SAN_DIR)
-	cp -R Makefile.apxs conf include mod_bearer t fuzz $(SAN_DIR)/
-	cd $(SAN_DIR) && rm -rf mod_bearer/.libs mod_bearer/*.la \
+	@rm -rf $(SAN_DIR)
+	@mkdir -p $(SAN_DIR)
+	@cp -R Makefile.apxs conf include mod_bearer t fuzz $(SAN_DIR)/
+	@cd $(SAN_DIR) && rm -rf mod_bearer/.libs mod_bearer/*.la \
 	    mod_bearer/*.lo mod_bearer/*.slo mod_bearer/*.o t/logs t/TEST \
 	    t/unit/.build t/.build t/conf/httpd.conf t/conf/extra.conf \
 	    t/conf/apache_test_config.pm t/conf/mime.types fuzz/.build fuzz/.work
-	$(MAKE) -C $(SAN_DIR) -f Makefile.apxs all fault-module \
-	    MODULE_CFLAGS="$(SAN_CFLAGS)" MODULE_LDFLAGS="$(SAN_LDFLAGS)"
+	@echo "sanitize-test: building mod_bearer under ASan+UBSan in $(SAN_DIR) (log: $(SAN_DIR)/build.log)"
+	@$(MAKE) -C $(SAN_DIR) -f Makefile.apxs all fault-module \
+	    MODULE_CFLAGS="$(SAN_CFLAGS)" MODULE_LDFLAGS="$(SAN_LDFLAGS)" \
+	    > $(SAN_DIR)/build.log 2>&1 || { tail -40 $(SAN_DIR)/build.log; exit 1; }
 	cd $(SAN_DIR) && sh t/sanitize/run-suite $(SAN_TESTS)
 
 .PHONY: sanitize-test
