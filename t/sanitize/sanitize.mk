@@ -32,4 +32,7 @@ sanitize-test:
 	    > $(SAN_DIR)/build.log 2>&1 || { tail -40 $(SAN_DIR)/build.log; exit 1; }
 	cd $(SAN_DIR) && sh t/sanitize/run-suite $(SAN_TESTS)
 
-.PHONY: sanitize-test
+sanitize-clean:
+	rm -rf $(SAN_DIR) t/sanitize/.httpd-asan
+
+.PHONY: sanitize-test sanitize-clean
