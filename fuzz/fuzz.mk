@@ -22,13 +22,15 @@ FUZZ_CFLAGS    = -g -O1 -std=gnu99 -Iinclude -Ifuzz \
                  $(shell $(APR_CONFIG) --includes --cppflags)
 FUZZ_LIBS      = -ljansson -lcrypto $(shell $(APR_CONFIG) --link-ld --libs)
 
-# What each target links from mod_bearer/.
+# What each target links from mod_bearer/. (mac.c, where it exists, holds
+# the digest and HMAC helpers that token.c and entry.c may call.)
+FUZZ_MAC              = $(wildcard mod_bearer/mac.c)
 FUZZ_SRC_header       = mod_bearer/header.c
-FUZZ_SRC_token        = mod_bearer/token.c
-FUZZ_SRC_id           = mod_bearer/token.c
+FUZZ_SRC_token        = mod_bearer/token.c $(FUZZ_MAC)
+FUZZ_SRC_id           = mod_bearer/token.c $(FUZZ_MAC)
 FUZZ_SRC_scope        = mod_bearer/scope.c
 FUZZ_SRC_mint_request = mod_bearer/mint_request.c mod_bearer/scope.c
-FUZZ_SRC_entry        = mod_bearer/entry.c
+FUZZ_SRC_entry        = mod_bearer/entry.c $(FUZZ_MAC)
 FUZZ_SRC_table        = mod_bearer/table.c
 
 FUZZ_BINS = $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
