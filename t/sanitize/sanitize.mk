@@ -4,7 +4,7 @@
 #
 #   make -f Makefile.apxs sanitize-test
 #
-# The whole checkout is copied to SAN_DIR, the module built there with
+# The whole checkout (but .git and build output) is copied to SAN_DIR, the module built there with
 # gcc's -fsanitize=address,undefined, and the suite run from there with
 # every httpd (Apache::Test's, BearerTest::Httpd's, the demo's) started
 # through t/sanitize/httpd-asan, which preloads gcc's libasan. Reports go
@@ -21,11 +21,13 @@ SAN_LDFLAGS  = -Wl,-z,nodelete -lasan -lubsan
 sanitize-test:
 	@rm -rf $(SAN_DIR)
 	@mkdir -p $(SAN_DIR)
-	@cp -R Makefile.apxs conf include mod_bearer t fuzz $(SAN_DIR)/
-	@cd $(SAN_DIR) && rm -rf mod_bearer/.libs mod_bearer/*.la \
-	    mod_bearer/*.lo mod_bearer/*.slo mod_bearer/*.o t/logs t/TEST \
-	    t/unit/.build t/.build t/conf/httpd.conf t/conf/extra.conf \
-	    t/conf/apache_test_config.pm t/conf/mime.types fuzz/.build fuzz/.work
+	@tar -cf - --exclude=./.git --exclude=./$(SAN_DIR) --exclude=./fuzz/.work \
+	    --exclude=./fuzz/.build --exclude=./t/logs --exclude=./t/.build \
+	    --exclude=./t/unit/.build --exclude=./mod_bearer/.libs . \
+	    | (cd $(SAN_DIR) && tar -xf -)
+	@cd $(SAN_DIR) && rm -rf mod_bearer/*.la mod_bearer/*.lo mod_bearer/*.slo \
+	    mod_bearer/*.o t/TEST t/conf/httpd.conf t/conf/extra.conf \
+	    t/conf/apache_test_config.pm t/conf/mime.types
 	@echo "sanitize-test: building mod_bearer under ASan+UBSan in $(SAN_DIR) (log: $(SAN_DIR)/build.log)"
 	@$(MAKE) -C $(SAN_DIR) -f Makefile.apxs all fault-module \
 	    MODULE_CFLAGS="$(SAN_CFLAGS)" MODULE_LDFLAGS="$(SAN_LDFLAGS)" \
