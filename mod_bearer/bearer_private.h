@@ -47,6 +47,7 @@ typedef enum { BEARER_OUTAGE_STALE = 0, BEARER_OUTAGE_CLOSED } bearer_outage_pol
 typedef struct {
     const char *host;
     apr_port_t port;
+    int index;                  /* in memcache.c's registry (post_config) */
 } bearer_memcache_server;
 
 /* The key material of one secret: the HMAC key, and the namespace tag that
@@ -186,17 +187,49 @@ int bearer_store_pre_config(apr_pool_t *pconf);
 int bearer_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                              server_rec *s);
 void bearer_store_child_init(apr_pool_t *p, server_rec *s);
+/* fresh: skip the shared-memory cache's trust window (fleet mode): the
+ * endpoint's look-ups ask memcached every time. */
 bearer_store_status bearer_store_lookup(request_rec *r,
-                                        const bearer_secret *secret,
-                                        bearer_token_info *token);
+                                        const bearer_server_conf *sconf,
+                                        bearer_token_info *token, int fresh);
 bearer_store_status bearer_store_consume_use(request_rec *r,
+                                             const bearer_server_conf *sconf,
                                              bearer_token_info *token);
 bearer_store_status bearer_store_insert(request_rec *r,
-                                        const bearer_secret *secret,
-                                        const unsigned char id[BEARER_ID_BYTES],
+                                        const bearer_server_conf *sconf,
+                                        const char *id,
+                                        const unsigned char id_bytes[BEARER_ID_BYTES],
                                         const bearer_entry_t *entry);
 bearer_store_status bearer_store_revoke(request_rec *r,
-                                        const bearer_secret *secret,
-                                        const unsigned char id[BEARER_ID_BYTES]);
+                                        const bearer_server_conf *sconf,
+                                        const bearer_token_info *token);
+
+/* fleet.c: the memcached side of fleet mode */
+#define BEARER_MAX_REPLICAS 16
+
+typedef enum {
+    BEARER_FLEET_LIVE = 0,      /* a valid copy, and no tombstone */
+    BEARER_FLEET_REVOKED,       /* a tombstone on some replica */
+    BEARER_FLEET_MISSING,       /* every replica answered: none has it */
+    BEARER_FLEET_UNKNOWN        /* too few answers to tell: an outage */
+} bearer_fleet_answer;
+
+bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
+                                       const bearer_server_conf *sconf,
+                                       bearer_token_info *token);
+bearer_store_status bearer_fleet_insert(request_rec *r,
+                                        const bearer_server_conf *sconf,
+                                        const char *id,
+                                        const unsigned char id_bytes[BEARER_ID_BYTES],
+                                        const bearer_entry_t *entry);
+bearer_store_status bearer_fleet_revoke(request_rec *r,
+                                        const bearer_server_conf *sconf,
+                                        const bearer_token_info *token);
+bearer_store_status bearer_fleet_consume_use(request_rec *r,
+                                             const bearer_server_conf *sconf,
+                                             const bearer_token_info *token);
+bearer_store_status bearer_fleet_uses_left(request_rec *r,
+                                           const bearer_server_conf *sconf,
+                                           bearer_token_info *token);
 
 #endif

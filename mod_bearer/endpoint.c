@@ -379,7 +379,7 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
     }
     bearer_token_id_from_mac(mac, id);
 
-    switch (bearer_store_insert(r, sconf->secret, mac, &entry)) {
+    switch (bearer_store_insert(r, sconf, id, mac, &entry)) {
     case BEARER_STORE_OK:
         break;
     case BEARER_STORE_FULL:
@@ -412,7 +412,13 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
     bearer_wipe(token, sizeof(token));
     if (rc != 0) {
         /* the token exists but cannot be told: revoke it, say 503 */
-        bearer_store_revoke(r, sconf->secret, mac);
+        bearer_token_info minted;
+
+        memset(&minted, 0, sizeof(minted));
+        memcpy(minted.id_bytes, mac, BEARER_ID_BYTES);
+        apr_cpystrn(minted.id, id, sizeof(minted.id));
+        minted.entry = entry;
+        bearer_store_revoke(r, sconf, &minted);
         return unavailable(r, "the server could not build its answer");
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BRRLOG(00072)
@@ -467,6 +473,8 @@ static int describe(request_rec *r, const bearer_token_info *token)
     return send_json_value(r, HTTP_OK, answer, 0);
 }
 
+/* The endpoint always reads the store of record: in fleet mode, memcached
+ * (no trust window), so GET and DELETE see revocations at once. */
 static int look_up_id(request_rec *r, const bearer_server_conf *sconf,
                       const char *id, bearer_token_info *token)
 {
@@ -475,7 +483,7 @@ static int look_up_id(request_rec *r, const bearer_server_conf *sconf,
     }
     apr_cpystrn(token->id, id, sizeof(token->id));
     token->kind = BEARER_KIND_CLIENT;
-    switch (bearer_store_lookup(r, sconf->secret, token)) {
+    switch (bearer_store_lookup(r, sconf, token, 1)) {
     case BEARER_STORE_OK:
         return OK;
     case BEARER_STORE_UNAVAILABLE:
@@ -488,7 +496,7 @@ static int look_up_id(request_rec *r, const bearer_server_conf *sconf,
 static int revoke_token(request_rec *r, const bearer_server_conf *sconf,
                   const bearer_token_info *token)
 {
-    switch (bearer_store_revoke(r, sconf->secret, token->id_bytes)) {
+    switch (bearer_store_revoke(r, sconf, token)) {
     case BEARER_STORE_OK:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BRRLOG(00073)
                       "revoked token %s", token->id);
@@ -547,6 +555,17 @@ int bearer_endpoint_handler(request_rec *r)
                              "token uses the token's id");
         }
         target = caller;
+        if (sconf->memcache) {
+            /* a fresh read: uses_left and revocations from the fleet */
+            target = apr_pcalloc(r->pool, sizeof(*target));
+            rc = look_up_id(r, sconf, caller->id, target);
+            if (rc == HTTP_SERVICE_UNAVAILABLE) {
+                return unavailable(r, "the token store cannot be reached");
+            }
+            if (rc != OK) {
+                return not_found(r);
+            }
+        }
         break;
     default:
         if (caller->kind != BEARER_KIND_OPERATOR) {
