@@ -214,6 +214,7 @@ typedef enum {
     BEARER_FLEET_UNKNOWN        /* too few answers to tell: an outage */
 } bearer_fleet_answer;
 
+int bearer_fleet_any_up(const bearer_server_conf *sconf);
 bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
                                        const bearer_server_conf *sconf,
                                        bearer_token_info *token);

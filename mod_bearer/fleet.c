@@ -119,6 +119,21 @@ static apr_interval_time_t timeout_of(const bearer_server_conf *sconf)
     return apr_time_from_msec(sconf->timeout_ms);
 }
 
+/* 1 if any server of this vhost's list is believed up (a look at the
+ * shared health flags: no network). */
+int bearer_fleet_any_up(const bearer_server_conf *sconf)
+{
+    int i;
+
+    for (i = 0; i < sconf->memcache->nelts; i++) {
+        if (bearer_mc_server_up(APR_ARRAY_IDX(sconf->memcache, i,
+                                              bearer_memcache_server).index)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* ---- reading ----------------------------------------------------------------- */
 
 bearer_fleet_answer bearer_fleet_fetch(request_rec *r,

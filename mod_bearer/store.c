@@ -290,6 +290,11 @@ bearer_store_status bearer_store_lookup(request_rec *r,
      * on how late this host sees another host's revocation. */
     if (cached == BEARER_STORE_OK && !fresh
             && now - token->found.stored_at < sconf->recheck) {
+        /* `closed` means no token while memcached is away, cached or not */
+        if (sconf->outage == BEARER_OUTAGE_CLOSED
+                && !bearer_fleet_any_up(sconf)) {
+            return BEARER_STORE_UNAVAILABLE;
+        }
         return BEARER_STORE_OK;
     }
     copy = *token;
