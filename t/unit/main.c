@@ -11,6 +11,7 @@ Suite *token_suite(void);
 Suite *entry_suite(void);
 Suite *mint_request_suite(void);
 Suite *table_suite(void);
+Suite *metrics_suite(void);
 
 int main(void)
 {
@@ -22,6 +23,7 @@ int main(void)
     srunner_add_suite(runner, entry_suite());
     srunner_add_suite(runner, mint_request_suite());
     srunner_add_suite(runner, table_suite());
+    srunner_add_suite(runner, metrics_suite());
     srunner_run_all(runner, CK_NORMAL);
     failed = srunner_ntests_failed(runner);
     srunner_free(runner);
