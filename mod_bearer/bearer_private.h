@@ -165,9 +165,12 @@ void bearer_register_authz_providers(apr_pool_t *p);
 /* endpoint.c */
 int bearer_endpoint_handler(request_rec *r);
 
-/* observe.c: metrics segment, bearer-metrics handler, mod_status section */
+/* observe.c: metrics segment, bearer-metrics handler, mod_status section;
+ * configcheck.c: checks over the whole configuration tree */
 void bearer_register_ops_hooks(void);
 void bearer_count_auth_result(bearer_auth_result result);
+int bearer_check_config_tree(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s);
 
 /* respond.c: challenges and JSON answers */
 const char *bearer_realm(request_rec *r);

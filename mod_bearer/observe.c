@@ -234,6 +234,8 @@ static int status_hook(request_rec *r, int flags)
 
 void bearer_register_ops_hooks(void)
 {
+    ap_hook_check_config(bearer_check_config_tree, NULL, NULL,
+                         APR_HOOK_FIRST);
     ap_hook_post_config(metrics_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(count_validation, NULL, NULL, APR_HOOK_MIDDLE);
