@@ -31,6 +31,7 @@ APLOG_USE_MODULE(bearer);
 #define BEARER_AUTH_TYPE        "Bearer"
 #define BEARER_DEFAULT_REALM    "mod_bearer"
 #define BEARER_HANDLER          "bearer-tokens"
+#define BEARER_METRICS_HANDLER  "bearer-metrics"
 #define BEARER_DEFAULT_PREFIX   "bt_"
 
 #define BEARER_DEFAULT_TTL      3600
@@ -165,6 +166,13 @@ void bearer_register_authz_providers(apr_pool_t *p);
 /* endpoint.c */
 int bearer_endpoint_handler(request_rec *r);
 
+/* observe.c: metrics segment, bearer-metrics handler, mod_status section;
+ * configcheck.c: checks over the whole configuration tree */
+void bearer_register_ops_hooks(void);
+void bearer_count_auth_result(bearer_auth_result result);
+int bearer_check_config_tree(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s);
+
 /* respond.c: challenges and JSON answers */
 const char *bearer_realm(request_rec *r);
 void bearer_set_challenge(request_rec *r, const char *error,
@@ -232,5 +240,8 @@ bearer_store_status bearer_fleet_consume_use(request_rec *r,
 bearer_store_status bearer_fleet_uses_left(request_rec *r,
                                            const bearer_server_conf *sconf,
                                            bearer_token_info *token);
+
+/* 0 and the table's statistics, or -1 before the table exists */
+int bearer_store_table_stats(bearer_table_stats_t *out);
 
 #endif

@@ -14,6 +14,7 @@
 #include "bearer_private.h"
 #include "bearer_scope.h"
 #include "bearer_mint_request.h"
+#include "bearer_metrics.h"
 #include "http_protocol.h"
 #include "http_core.h"
 
@@ -165,6 +166,7 @@ static int unavailable(request_rec *r, const char *description)
 
 static int authentication_failed(request_rec *r, bearer_auth_result result)
 {
+    bearer_count_auth_result(result);
     switch (result) {
     case BEARER_AUTH_MALFORMED:
         bearer_set_challenge(r, "invalid_request", NULL);
@@ -189,6 +191,7 @@ static int authentication_failed(request_rec *r, bearer_auth_result result)
 
 static int forbidden(request_rec *r, const char *description)
 {
+    bearer_metrics_add(BEARER_M_VALID_INSUFFICIENT_SCOPE, 1);
     bearer_set_challenge(r, "insufficient_scope", NULL);
     return bearer_send_error(r, HTTP_FORBIDDEN, "insufficient_scope",
                              description);
@@ -384,9 +387,11 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
         break;
     case BEARER_STORE_FULL:
         bearer_wipe(token, sizeof(token));
+        bearer_metrics_add(BEARER_M_MINT_REFUSED, 1);
         return unavailable(r, "the token store is full; try again later");
     default:
         bearer_wipe(token, sizeof(token));
+        bearer_metrics_add(BEARER_M_MINT_REFUSED, 1);
         return unavailable(r, "the token store cannot be reached");
     }
 
@@ -425,6 +430,7 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
                   "minted token %s for %s, scope \"%s\", ttl %" APR_INT64_T_FMT
                   "s", id, entry.has_subject ? req.subject : "(no subject)",
                   entry.scope, ttl);
+    bearer_metrics_add(BEARER_M_MINTED, 1);
     apr_table_setn(r->headers_out, "Location",
                    apr_pstrcat(r->pool, where->collection, "/", id, NULL));
     rc = send_json_value(r, HTTP_CREATED, answer, 1);
@@ -500,6 +506,7 @@ static int revoke_token(request_rec *r, const bearer_server_conf *sconf,
     case BEARER_STORE_OK:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BRRLOG(00073)
                       "revoked token %s", token->id);
+        bearer_metrics_add(BEARER_M_REVOKED, 1);
         r->status = HTTP_NO_CONTENT;
         apr_table_setn(r->headers_out, "Cache-Control", "no-store");
         return OK;
@@ -548,12 +555,14 @@ int bearer_endpoint_handler(request_rec *r)
         if (caller->kind != BEARER_KIND_OPERATOR) {
             return forbidden(r, "only an operator token may mint tokens");
         }
+        bearer_count_auth_result(BEARER_AUTH_OK);
         return mint(r, sconf, dconf, &where);
     case ROUTE_SELF:
         if (caller->kind != BEARER_KIND_CLIENT) {
             return forbidden(r, "'self' is for client tokens; an operator "
                              "token uses the token's id");
         }
+        bearer_count_auth_result(BEARER_AUTH_OK);
         target = caller;
         if (sconf->memcache) {
             /* a fresh read: uses_left and revocations from the fleet */
@@ -571,6 +580,7 @@ int bearer_endpoint_handler(request_rec *r)
         if (caller->kind != BEARER_KIND_OPERATOR) {
             return forbidden(r, "a client token may only use 'self'");
         }
+        bearer_count_auth_result(BEARER_AUTH_OK);
         target = apr_pcalloc(r->pool, sizeof(*target));
         rc = look_up_id(r, sconf, where.id, target);
         if (rc == HTTP_SERVICE_UNAVAILABLE) {

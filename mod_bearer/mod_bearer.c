@@ -44,6 +44,7 @@ static void bearer_register_hooks(apr_pool_t *p)
     ap_hook_handler(bearer_endpoint_handler, NULL, NULL, APR_HOOK_MIDDLE);
     bearer_register_authn_hooks();
     bearer_register_authz_providers(p);
+    bearer_register_ops_hooks();
 }
 
 AP_DECLARE_MODULE(bearer) = {

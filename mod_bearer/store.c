@@ -137,6 +137,15 @@ void bearer_store_child_init(apr_pool_t *p, server_rec *s)
     }
 }
 
+int bearer_store_table_stats(bearer_table_stats_t *out)
+{
+    if (!token_table.base) {
+        return -1;
+    }
+    bearer_table_stats(&token_table, out);
+    return 0;
+}
+
 static void table_key(bearer_table_key_t *key, const bearer_secret *secret,
                       const unsigned char id[BEARER_ID_BYTES])
 {

@@ -44,6 +44,7 @@ sub start {
     my $dir   = tempdir('httpd-XXXXXX', DIR => $run);
     chmod 0711, $dir;
     my $port  = $o{port} || BearerTest::Ports::free_port();
+    my $mpm   = $ENV{BEARER_MPM} || 'event';     # as t/TEST.PL chose
 
     my $user = '';
     if ($> == 0) {
@@ -64,7 +65,7 @@ ErrorLog "$dir/error_log"
 LogLevel info bearer:debug
 ServerName 127.0.0.1
 Listen 127.0.0.1:$port
-LoadModule mpm_event_module  $mods/mod_mpm_event.so
+LoadModule mpm_${mpm}_module $mods/mod_mpm_${mpm}.so
 LoadModule authn_core_module $mods/mod_authn_core.so
 LoadModule authz_core_module $mods/mod_authz_core.so
 LoadModule authz_user_module $mods/mod_authz_user.so
@@ -80,6 +81,9 @@ EOF
     my $pid = fork;
     die "fork: $!" unless defined $pid;
     if (!$pid) {
+        # A process group of its own: prefork's parent stops its children
+        # with killpg(getpgrp(), SIGTERM), which would hit the test too.
+        POSIX::setsid();
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', "$dir/stdout";
         open STDERR, '>&', \*STDOUT;
