@@ -38,7 +38,7 @@ typedef enum {
     /* fleet mode (memcached): added to by the fleet code, zero until then */
     BEARER_M_MEMCACHE_GET,
     BEARER_M_MEMCACHE_SET,
-    BEARER_M_MEMCACHE_DELETE,
+    BEARER_M_MEMCACHE_INCR,            /* use counters of max_uses tokens */
     BEARER_M_MEMCACHE_ERROR,           /* failed exchange, other than a timeout */
     BEARER_M_MEMCACHE_TIMEOUT,
     BEARER_M_MEMCACHE_BAD_MAC,         /* entries ignored: MAC did not verify */

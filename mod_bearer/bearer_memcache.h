@@ -55,6 +55,10 @@ typedef struct {
  * bearer_memcache_server.index) and find or create their shared health. */
 int bearer_mc_post_config(apr_pool_t *pconf, server_rec *s);
 
+/* Sets the servers-up/down and outage gauges from the shared health (the
+ * metrics segment must exist: call after both post_configs). */
+void bearer_mc_publish_health(void);
+
 /* child_init: this child's connection stacks. */
 void bearer_mc_child_init(apr_pool_t *pchild, server_rec *s);
 

@@ -23,6 +23,7 @@
  */
 #include "bearer_memcache.h"
 #include "bearer_fleet_record.h"
+#include "bearer_metrics.h"
 
 #include "apr_strings.h"
 #include "apr_lib.h"
@@ -173,6 +174,7 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
                                           ops[i].data_len, &entry,
                                           &expires_at);
             if (!kinds[i]) {
+                bearer_metrics_add(BEARER_M_MEMCACHE_BAD_MAC, 1);
                 ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, BRRLOG(00090)
                               "memcached %s: the value under token %s does "
                               "not authenticate with the secret (forged, "

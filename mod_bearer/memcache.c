@@ -6,6 +6,7 @@
  */
 #include "bearer_memcache.h"
 #include "bearer_fleet_record.h"
+#include "bearer_metrics.h"
 
 #include "apr_lib.h"
 #include "apr_network_io.h"
@@ -101,6 +102,19 @@ static int register_server(apr_pool_t *p, apr_array_header_t *list,
     return list->nelts - 1;
 }
 
+/* Servers up and down, and the outage flag (no server up), as gauges. */
+static void publish_health(void)
+{
+    int up = 0, i;
+
+    for (i = 0; i < nservers; i++) {
+        up += !__atomic_load_n(&health[i].down, __ATOMIC_ACQUIRE);
+    }
+    bearer_metrics_set(BEARER_G_MEMCACHE_UP, up);
+    bearer_metrics_set(BEARER_G_MEMCACHE_DOWN, nservers - up);
+    bearer_metrics_set(BEARER_G_OUTAGE, nservers > 0 && up == 0);
+}
+
 int bearer_mc_post_config(apr_pool_t *pconf, server_rec *main_server)
 {
     apr_array_header_t *list = apr_array_make(pconf, 4, sizeof(mc_server));
@@ -159,6 +173,13 @@ int bearer_mc_post_config(apr_pool_t *pconf, server_rec *main_server)
     }
     health = apr_shm_baseaddr_get(seg->shm);
     return OK;
+}
+
+void bearer_mc_publish_health(void)
+{
+    if (health) {
+        publish_health();
+    }
 }
 
 static apr_status_t close_idle_connections(void *data)
@@ -254,7 +275,11 @@ static void mark_down(server_rec *s, int server, apr_status_t rv,
                      "memcached %s is unreachable (%s); skipping it and "
                      "probing every %d s", servers[server].name, what,
                      (int)apr_time_sec(RETRY_INTERVAL));
+        publish_health();
     }
+    bearer_metrics_add(APR_STATUS_IS_TIMEUP(rv) || APR_STATUS_IS_EAGAIN(rv)
+                       ? BEARER_M_MEMCACHE_TIMEOUT : BEARER_M_MEMCACHE_ERROR,
+                       1);
 }
 
 static void mark_up(server_rec *s, int server)
@@ -265,6 +290,7 @@ static void mark_up(server_rec *s, int server)
                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, BRRLOG(00084)
                      "memcached %s answers again", servers[server].name);
+        publish_health();
     }
 }
 
@@ -674,6 +700,10 @@ void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
             continue;
         }
         conns[i] = c;
+        bearer_metrics_add(op->kind == BEARER_MC_GET ? BEARER_M_MEMCACHE_GET
+                           : op->kind == BEARER_MC_INCR
+                             ? BEARER_M_MEMCACHE_INCR
+                             : BEARER_M_MEMCACHE_SET, 1);
     }
     for (i = 0; i < nops; i++) {
         apr_status_t rv;
@@ -693,5 +723,8 @@ void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
         }
         conn_release(&servers[ops[i].server], conns[i]);
         mark_up(s, ops[i].server);
+        /* from the batch's start to this answer: what the request waited */
+        bearer_metrics_observe(BEARER_H_MEMCACHE_SECONDS,
+                               (apr_uint64_t)(apr_time_now() - now));
     }
 }

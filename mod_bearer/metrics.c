@@ -295,8 +295,8 @@ void bearer_metrics_render(const bearer_metrics_snapshot_t *snap,
         (unsigned long long)c[BEARER_M_MEMCACHE_GET]);
     put(&o, "bearer_memcached_operations_total{op=\"set\"} %llu\n",
         (unsigned long long)c[BEARER_M_MEMCACHE_SET]);
-    put(&o, "bearer_memcached_operations_total{op=\"delete\"} %llu\n",
-        (unsigned long long)c[BEARER_M_MEMCACHE_DELETE]);
+    put(&o, "bearer_memcached_operations_total{op=\"incr\"} %llu\n",
+        (unsigned long long)c[BEARER_M_MEMCACHE_INCR]);
     family(&o, "bearer_memcached_errors_total", "counter",
            "memcached exchanges that failed, and entries ignored for a bad "
            "MAC (fleet mode).");

@@ -10,6 +10,7 @@
  * pool (this DSO is unloaded before that pool dies; see secrets.c).
  */
 #include "bearer_private.h"
+#include "bearer_memcache.h"
 #include "bearer_metrics.h"
 #include "http_protocol.h"
 #include "http_core.h"
@@ -176,6 +177,10 @@ static int status_hook(request_rec *r, int flags)
     apr_uint64_t found;
     const apr_uint64_t *c = snap.counters;
     const char *hit_ratio, *use;
+    const bearer_server_conf *sconf =
+        ap_get_module_config(r->server->module_config, &bearer_module);
+    int fleet = sconf->memcache != NULL;
+    int up = 0, i;
 
     if (!(flags & AP_STATUS_EXTENDED) || bearer_store_table_stats(&t) != 0
             || bearer_metrics_snapshot(&snap) != 0) {
@@ -185,8 +190,15 @@ static int status_hook(request_rec *r, int flags)
     hit_ratio = ratio(r->pool, t.hits, found);
     use = ratio(r->pool, t.used_slots, t.nslots);
 
+    for (i = 0; i < bearer_mc_server_count(); i++) {
+        up += bearer_mc_server_up(i);
+    }
     if (flags & AP_STATUS_SHORT) {
-        ap_rprintf(r, "BearerMode: embedded\n"
+        if (fleet) {
+            ap_rprintf(r, "BearerMemcachedUp: %d\nBearerMemcachedDown: %d\n",
+                       up, bearer_mc_server_count() - up);
+        }
+        ap_rprintf(r, "BearerMode: %s\n"
                    "BearerCacheSlots: %u\n"
                    "BearerCacheSlotsUsed: %u\n"
                    "BearerCacheHits: %" APR_UINT64_T_FMT "\n"
@@ -194,14 +206,17 @@ static int status_hook(request_rec *r, int flags)
                    "BearerCacheHitRatio: %s\n"
                    "BearerTokensMinted: %" APR_UINT64_T_FMT "\n"
                    "BearerTokensRevoked: %" APR_UINT64_T_FMT "\n",
+                   fleet ? "fleet" : "embedded",
                    (unsigned)t.nslots, (unsigned)t.used_slots, t.hits,
                    t.misses, hit_ratio, c[BEARER_M_MINTED],
                    c[BEARER_M_REVOKED]);
         return OK;
     }
     ap_rputs("<hr />\n<h2>mod_bearer</h2>\n", r);
-    ap_rputs("<p>Mode: embedded (the shared-memory table is the store of "
-             "record)</p>\n", r);
+    ap_rputs(fleet ? "<p>Mode: fleet (memcached is the store of record; "
+                     "the shared-memory table caches it)</p>\n"
+                   : "<p>Mode: embedded (the shared-memory table is the "
+                     "store of record)</p>\n", r);
     ap_rputs("<table border=\"0\">\n", r);
     ap_rprintf(r, "<tr><th align=\"left\">token table</th><td>%u of %u "
                "slots used (%s), %u free</td></tr>\n",
@@ -225,7 +240,15 @@ static int status_hook(request_rec *r, int flags)
                c[BEARER_M_VALID_INVALID_TOKEN],
                c[BEARER_M_VALID_INSUFFICIENT_SCOPE],
                c[BEARER_M_VALID_UNAVAILABLE]);
-    /* fleet mode will add: memcached servers up/down, outage state */
+    if (bearer_mc_server_count() > 0) {
+        ap_rputs("<tr><th align=\"left\">memcached</th><td>", r);
+        for (i = 0; i < bearer_mc_server_count(); i++) {
+            ap_rprintf(r, "%s%s %s", i ? ", " : "",
+                       ap_escape_html(r->pool, bearer_mc_server_name(i)),
+                       bearer_mc_server_up(i) ? "up" : "down");
+        }
+        ap_rputs("</td></tr>\n", r);
+    }
     ap_rputs("</table>\n", r);
     return OK;
 }

@@ -125,6 +125,7 @@ void bearer_store_child_init(apr_pool_t *p, server_rec *s)
     apr_status_t rv;
 
     bearer_mc_child_init(p, s);
+    bearer_mc_publish_health();
     if (!writers_lock) {
         return;
     }
