@@ -12,6 +12,7 @@ Suite *entry_suite(void);
 Suite *mint_request_suite(void);
 Suite *table_suite(void);
 Suite *fleet_record_suite(void);
+Suite *mac_suite(void);
 Suite *metrics_suite(void);
 
 int main(void)
@@ -25,6 +26,7 @@ int main(void)
     srunner_add_suite(runner, mint_request_suite());
     srunner_add_suite(runner, table_suite());
     srunner_add_suite(runner, fleet_record_suite());
+    srunner_add_suite(runner, mac_suite());
     srunner_add_suite(runner, metrics_suite());
     srunner_run_all(runner, CK_NORMAL);
     failed = srunner_ntests_failed(runner);
