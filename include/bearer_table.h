@@ -118,11 +118,12 @@ bearer_table_status bearer_table_consume_use(const bearer_table_t *t,
 /*
  * Writer (caller holds the writers' lock). Stores a record under key,
  * replacing a live entry with the same key (upsert). Slots that are empty,
- * removed, or hold an entry expired at `now` are free. When `evictable` is
- * non-zero the entry is a cache copy (fleet mode) and this insert may also
- * take over slots holding other evictable entries; when zero (embedded
- * mode, the store of record) it never displaces a live entry and reports
- * FULL instead. On FULL nothing is written.
+ * removed, or hold an entry expired at `now` are free. When no slot is
+ * free, any insert may take over a live evictable entry (a fleet-mode cache
+ * copy, the one that expires first): `evictable` non-zero marks the new
+ * entry as such a copy. A non-evictable entry (embedded mode, the store of
+ * record) is never displaced; when only such entries fill the window the
+ * insert reports FULL and writes nothing.
  */
 bearer_table_status bearer_table_insert(const bearer_table_t *t,
                                         const bearer_table_key_t *key,

@@ -134,7 +134,7 @@ static int authenticate_bearer(request_rec *r)
     state->result = bearer_authenticate(r, sconf, &token);
     if (state->result == BEARER_AUTH_OK && token->kind == BEARER_KIND_CLIENT
             && token->entry.max_uses > 0) {
-        bearer_store_status st = bearer_store_consume_use(r, token);
+        bearer_store_status st = bearer_store_consume_use(r, sconf, token);
 
         if (st == BEARER_STORE_UNAVAILABLE) {
             state->result = BEARER_AUTH_UNAVAILABLE;

@@ -31,6 +31,7 @@ APLOG_USE_MODULE(bearer);
 #define BEARER_AUTH_TYPE        "Bearer"
 #define BEARER_DEFAULT_REALM    "mod_bearer"
 #define BEARER_HANDLER          "bearer-tokens"
+#define BEARER_METRICS_HANDLER  "bearer-metrics"
 #define BEARER_DEFAULT_PREFIX   "bt_"
 
 #define BEARER_DEFAULT_TTL      3600
@@ -47,6 +48,7 @@ typedef enum { BEARER_OUTAGE_STALE = 0, BEARER_OUTAGE_CLOSED } bearer_outage_pol
 typedef struct {
     const char *host;
     apr_port_t port;
+    int index;                  /* in memcache.c's registry (post_config) */
 } bearer_memcache_server;
 
 /* The key material of one secret: the HMAC key, and the namespace tag that
@@ -166,6 +168,13 @@ int bearer_endpoint_handler(request_rec *r);
 int bearer_endpoint_note_trace(request_rec *r);       /* translate_name */
 int bearer_endpoint_refuse_trace(request_rec *r);     /* map_to_storage */
 
+/* observe.c: metrics segment, bearer-metrics handler, mod_status section;
+ * configcheck.c: checks over the whole configuration tree */
+void bearer_register_ops_hooks(void);
+void bearer_count_auth_result(bearer_auth_result result);
+int bearer_check_config_tree(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s);
+
 /* respond.c: challenges and JSON answers */
 const char *bearer_realm(request_rec *r);
 void bearer_set_challenge(request_rec *r, const char *error,
@@ -188,17 +197,53 @@ int bearer_store_pre_config(apr_pool_t *pconf);
 int bearer_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                              server_rec *s);
 void bearer_store_child_init(apr_pool_t *p, server_rec *s);
+/* fresh: skip the shared-memory cache's trust window (fleet mode): the
+ * endpoint's look-ups ask memcached every time. */
 bearer_store_status bearer_store_lookup(request_rec *r,
-                                        const bearer_secret *secret,
-                                        bearer_token_info *token);
+                                        const bearer_server_conf *sconf,
+                                        bearer_token_info *token, int fresh);
 bearer_store_status bearer_store_consume_use(request_rec *r,
+                                             const bearer_server_conf *sconf,
                                              bearer_token_info *token);
 bearer_store_status bearer_store_insert(request_rec *r,
-                                        const bearer_secret *secret,
-                                        const unsigned char id[BEARER_ID_BYTES],
+                                        const bearer_server_conf *sconf,
+                                        const char *id,
+                                        const unsigned char id_bytes[BEARER_ID_BYTES],
                                         const bearer_entry_t *entry);
 bearer_store_status bearer_store_revoke(request_rec *r,
-                                        const bearer_secret *secret,
-                                        const unsigned char id[BEARER_ID_BYTES]);
+                                        const bearer_server_conf *sconf,
+                                        const bearer_token_info *token);
+
+/* fleet.c: the memcached side of fleet mode */
+#define BEARER_MAX_REPLICAS 16
+
+typedef enum {
+    BEARER_FLEET_LIVE = 0,      /* a valid copy, and no tombstone */
+    BEARER_FLEET_REVOKED,       /* a tombstone on some replica */
+    BEARER_FLEET_MISSING,       /* every replica answered: none has it */
+    BEARER_FLEET_UNKNOWN        /* too few answers to tell: an outage */
+} bearer_fleet_answer;
+
+int bearer_fleet_any_up(const bearer_server_conf *sconf);
+bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
+                                       const bearer_server_conf *sconf,
+                                       bearer_token_info *token);
+bearer_store_status bearer_fleet_insert(request_rec *r,
+                                        const bearer_server_conf *sconf,
+                                        const char *id,
+                                        const unsigned char id_bytes[BEARER_ID_BYTES],
+                                        const bearer_entry_t *entry);
+bearer_store_status bearer_fleet_revoke(request_rec *r,
+                                        const bearer_server_conf *sconf,
+                                        const bearer_token_info *token);
+bearer_store_status bearer_fleet_consume_use(request_rec *r,
+                                             const bearer_server_conf *sconf,
+                                             const bearer_token_info *token);
+bearer_store_status bearer_fleet_uses_left(request_rec *r,
+                                           const bearer_server_conf *sconf,
+                                           bearer_token_info *token);
+
+/* 0 and the table's statistics, or -1 before the table exists */
+int bearer_store_table_stats(bearer_table_stats_t *out);
 
 #endif

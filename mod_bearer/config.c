@@ -129,7 +129,7 @@ static const char *set_replicas(cmd_parms *cmd, void *dummy, const char *arg)
 {
     bearer_server_conf *conf = server_conf_of(cmd);
     apr_int64_t v;
-    const char *err = parse_ranged(cmd, arg, 1, 16, &v);
+    const char *err = parse_ranged(cmd, arg, 1, BEARER_MAX_REPLICAS, &v);
 
     if (err) {
         return err;

@@ -101,7 +101,7 @@ bearer_auth_result bearer_authenticate(request_rec *r,
         return BEARER_AUTH_INVALID;
     }
     info->kind = BEARER_KIND_CLIENT;
-    switch (bearer_store_lookup(r, sconf->secret, info)) {
+    switch (bearer_store_lookup(r, sconf, info, 0)) {
     case BEARER_STORE_OK:
         *out = info;
         return BEARER_AUTH_OK;

@@ -14,6 +14,7 @@
 #include "bearer_private.h"
 #include "bearer_scope.h"
 #include "bearer_mint_request.h"
+#include "bearer_metrics.h"
 #include "http_protocol.h"
 #include "http_core.h"
 
@@ -165,6 +166,7 @@ static int unavailable(request_rec *r, const char *description)
 
 static int authentication_failed(request_rec *r, bearer_auth_result result)
 {
+    bearer_count_auth_result(result);
     switch (result) {
     case BEARER_AUTH_MALFORMED:
         bearer_set_challenge(r, "invalid_request", NULL);
@@ -189,6 +191,7 @@ static int authentication_failed(request_rec *r, bearer_auth_result result)
 
 static int forbidden(request_rec *r, const char *description)
 {
+    bearer_metrics_add(BEARER_M_VALID_INSUFFICIENT_SCOPE, 1);
     bearer_set_challenge(r, "insufficient_scope", NULL);
     return bearer_send_error(r, HTTP_FORBIDDEN, "insufficient_scope",
                              description);
@@ -379,14 +382,16 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
     }
     bearer_token_id_from_mac(mac, id);
 
-    switch (bearer_store_insert(r, sconf->secret, mac, &entry)) {
+    switch (bearer_store_insert(r, sconf, id, mac, &entry)) {
     case BEARER_STORE_OK:
         break;
     case BEARER_STORE_FULL:
         bearer_wipe(token, sizeof(token));
+        bearer_metrics_add(BEARER_M_MINT_REFUSED, 1);
         return unavailable(r, "the token store is full; try again later");
     default:
         bearer_wipe(token, sizeof(token));
+        bearer_metrics_add(BEARER_M_MINT_REFUSED, 1);
         return unavailable(r, "the token store cannot be reached");
     }
 
@@ -412,13 +417,20 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
     bearer_wipe(token, sizeof(token));
     if (rc != 0) {
         /* the token exists but cannot be told: revoke it, say 503 */
-        bearer_store_revoke(r, sconf->secret, mac);
+        bearer_token_info minted;
+
+        memset(&minted, 0, sizeof(minted));
+        memcpy(minted.id_bytes, mac, BEARER_ID_BYTES);
+        apr_cpystrn(minted.id, id, sizeof(minted.id));
+        minted.entry = entry;
+        bearer_store_revoke(r, sconf, &minted);
         return unavailable(r, "the server could not build its answer");
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BRRLOG(00072)
                   "minted token %s for %s, scope \"%s\", ttl %" APR_INT64_T_FMT
                   "s", id, entry.has_subject ? req.subject : "(no subject)",
                   entry.scope, ttl);
+    bearer_metrics_add(BEARER_M_MINTED, 1);
     apr_table_setn(r->headers_out, "Location",
                    apr_pstrcat(r->pool, where->collection, "/", id, NULL));
     rc = send_json_value(r, HTTP_CREATED, answer, 1);
@@ -467,6 +479,8 @@ static int describe(request_rec *r, const bearer_token_info *token)
     return send_json_value(r, HTTP_OK, answer, 0);
 }
 
+/* The endpoint always reads the store of record: in fleet mode, memcached
+ * (no trust window), so GET and DELETE see revocations at once. */
 static int look_up_id(request_rec *r, const bearer_server_conf *sconf,
                       const char *id, bearer_token_info *token)
 {
@@ -475,7 +489,7 @@ static int look_up_id(request_rec *r, const bearer_server_conf *sconf,
     }
     apr_cpystrn(token->id, id, sizeof(token->id));
     token->kind = BEARER_KIND_CLIENT;
-    switch (bearer_store_lookup(r, sconf->secret, token)) {
+    switch (bearer_store_lookup(r, sconf, token, 1)) {
     case BEARER_STORE_OK:
         return OK;
     case BEARER_STORE_UNAVAILABLE:
@@ -488,10 +502,11 @@ static int look_up_id(request_rec *r, const bearer_server_conf *sconf,
 static int revoke_token(request_rec *r, const bearer_server_conf *sconf,
                   const bearer_token_info *token)
 {
-    switch (bearer_store_revoke(r, sconf->secret, token->id_bytes)) {
+    switch (bearer_store_revoke(r, sconf, token)) {
     case BEARER_STORE_OK:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BRRLOG(00073)
                       "revoked token %s", token->id);
+        bearer_metrics_add(BEARER_M_REVOKED, 1);
         r->status = HTTP_NO_CONTENT;
         apr_table_setn(r->headers_out, "Cache-Control", "no-store");
         return OK;
@@ -595,18 +610,32 @@ int bearer_endpoint_handler(request_rec *r)
         if (caller->kind != BEARER_KIND_OPERATOR) {
             return forbidden(r, "only an operator token may mint tokens");
         }
+        bearer_count_auth_result(BEARER_AUTH_OK);
         return mint(r, sconf, dconf, &where);
     case ROUTE_SELF:
         if (caller->kind != BEARER_KIND_CLIENT) {
             return forbidden(r, "'self' is for client tokens; an operator "
                              "token uses the token's id");
         }
+        bearer_count_auth_result(BEARER_AUTH_OK);
         target = caller;
+        if (sconf->memcache) {
+            /* a fresh read: uses_left and revocations from the fleet */
+            target = apr_pcalloc(r->pool, sizeof(*target));
+            rc = look_up_id(r, sconf, caller->id, target);
+            if (rc == HTTP_SERVICE_UNAVAILABLE) {
+                return unavailable(r, "the token store cannot be reached");
+            }
+            if (rc != OK) {
+                return not_found(r);
+            }
+        }
         break;
     default:
         if (caller->kind != BEARER_KIND_OPERATOR) {
             return forbidden(r, "a client token may only use 'self'");
         }
+        bearer_count_auth_result(BEARER_AUTH_OK);
         target = apr_pcalloc(r->pool, sizeof(*target));
         rc = look_up_id(r, sconf, where.id, target);
         if (rc == HTTP_SERVICE_UNAVAILABLE) {

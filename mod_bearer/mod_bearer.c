@@ -49,6 +49,7 @@ static void bearer_register_hooks(apr_pool_t *p)
                            APR_HOOK_FIRST);
     bearer_register_authn_hooks();
     bearer_register_authz_providers(p);
+    bearer_register_ops_hooks();
 }
 
 AP_DECLARE_MODULE(bearer) = {

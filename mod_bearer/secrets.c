@@ -211,8 +211,7 @@ static const char *server_name(apr_pool_t *p, const server_rec *s)
 }
 
 static int resolve_one(apr_pool_t *pconf, server_rec *s,
-                       const unsigned char *fallback_key,
-                       const apr_array_header_t *main_memcache)
+                       const unsigned char *fallback_key)
 {
     bearer_server_conf *conf = ap_get_module_config(s->module_config,
                                                     &bearer_module);
@@ -284,22 +283,12 @@ static int resolve_one(apr_pool_t *pconf, server_rec *s,
                      "BearerSecretFile %s is readable or writable by group "
                      "or others; chmod 600 it", conf->secret_file);
     }
-    if (conf->memcache && (!s->is_virtual || conf->memcache != main_memcache)) {
-        /* Say it once, loudly: an admin must not believe tokens are
-         * shared by a fleet while each host keeps its own. */
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BRRLOG(00017)
-                     "BearerMemcache (%s): fleet mode is not built in this "
-                     "version; each server keeps its own tokens in shared "
-                     "memory (embedded mode)", server_name(pconf, s));
-    }
     return OK;
 }
 
 int bearer_resolve_secrets(apr_pool_t *pconf, server_rec *main_server)
 {
     const unsigned char *fallback = generated_secret(main_server);
-    const bearer_server_conf *main_conf =
-        ap_get_module_config(main_server->module_config, &bearer_module);
     server_rec *s;
     int i;
 
@@ -309,7 +298,7 @@ int bearer_resolve_secrets(apr_pool_t *pconf, server_rec *main_server)
         return !OK;
     }
     for (s = main_server; s; s = s->next) {
-        if (resolve_one(pconf, s, fallback, main_conf->memcache) != OK) {
+        if (resolve_one(pconf, s, fallback) != OK) {
             return !OK;
         }
     }

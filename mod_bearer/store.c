@@ -12,6 +12,7 @@
  * created once per httpd run.
  */
 #include "bearer_private.h"
+#include "bearer_memcache.h"
 
 #include "util_mutex.h"
 #include "apr_shm.h"
@@ -116,13 +117,15 @@ int bearer_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
         }
     }
     writers_lock = seg->lock;
-    return OK;
+    return bearer_mc_post_config(pconf, s);
 }
 
 void bearer_store_child_init(apr_pool_t *p, server_rec *s)
 {
     apr_status_t rv;
 
+    bearer_mc_child_init(p, s);
+    bearer_mc_publish_health();
     if (!writers_lock) {
         return;
     }
@@ -135,72 +138,20 @@ void bearer_store_child_init(apr_pool_t *p, server_rec *s)
     }
 }
 
+int bearer_store_table_stats(bearer_table_stats_t *out)
+{
+    if (!token_table.base) {
+        return -1;
+    }
+    bearer_table_stats(&token_table, out);
+    return 0;
+}
+
 static void table_key(bearer_table_key_t *key, const bearer_secret *secret,
                       const unsigned char id[BEARER_ID_BYTES])
 {
     memcpy(key->ns, secret->ns, sizeof(key->ns));
     memcpy(key->id, id, sizeof(key->id));
-}
-
-bearer_store_status bearer_store_lookup(request_rec *r,
-                                        const bearer_secret *secret,
-                                        bearer_token_info *token)
-{
-    bearer_table_key_t key;
-    unsigned char small[512];
-    unsigned char *buf = small;
-    apr_size_t len = 0;
-    bearer_table_status st;
-    apr_int64_t now = apr_time_sec(r->request_time);
-
-    table_key(&key, secret, token->id_bytes);
-    st = bearer_table_lookup(&token_table, &key, now, small, sizeof(small),
-                             &len, &token->found);
-    if (st == BEARER_TABLE_TOO_BIG) {
-        /* records with metadata span several slots: rare, so the common
-         * case copies to the stack and this one to the request pool */
-        buf = apr_palloc(r->pool, BEARER_ENTRY_MAX);
-        st = bearer_table_lookup(&token_table, &key, now, buf,
-                                 BEARER_ENTRY_MAX, &len, &token->found);
-    }
-    switch (st) {
-    case BEARER_TABLE_OK:
-        break;
-    case BEARER_TABLE_BUSY:
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00026)
-                      "token %s: its table slot stays mid-write (a writer "
-                      "died?); answering 503", token->id);
-        return BEARER_STORE_UNAVAILABLE;
-    default:
-        return BEARER_STORE_MISSING;
-    }
-    buf = apr_pmemdup(r->pool, buf, len);
-    if (bearer_entry_decode(buf, len, &token->entry) != 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00027)
-                      "token %s: the stored record does not decode; "
-                      "treating the token as unknown", token->id);
-        return BEARER_STORE_MISSING;
-    }
-    return BEARER_STORE_OK;
-}
-
-bearer_store_status bearer_store_consume_use(request_rec *r,
-                                             bearer_token_info *token)
-{
-    switch (bearer_table_consume_use(&token_table, token->found.slot,
-                                     token->found.generation)) {
-    case BEARER_TABLE_OK:
-        return BEARER_STORE_OK;
-    case BEARER_TABLE_EXHAUSTED:
-        return BEARER_STORE_EXHAUSTED;
-    case BEARER_TABLE_BUSY:
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00031)
-                      "token %s: its table slot stays mid-write (a writer "
-                      "died?); answering 503", token->id);
-        return BEARER_STORE_UNAVAILABLE;
-    default:
-        return BEARER_STORE_MISSING;
-    }
 }
 
 #ifdef BEARER_FAULT_INJECTION
@@ -279,13 +230,61 @@ static void unlock_writers(request_rec *r)
     }
 }
 
-bearer_store_status bearer_store_insert(request_rec *r,
+/* ---- the shared-memory table (L1) ------------------------------------------ */
+
+static bearer_store_status table_lookup(request_rec *r,
+                                        const bearer_secret *secret,
+                                        bearer_token_info *token)
+{
+    bearer_table_key_t key;
+    unsigned char small[512];
+    unsigned char *buf = small;
+    apr_size_t len = 0;
+    bearer_table_status st;
+    apr_int64_t now = apr_time_sec(r->request_time);
+
+    table_key(&key, secret, token->id_bytes);
+    st = bearer_table_lookup(&token_table, &key, now, small, sizeof(small),
+                             &len, &token->found);
+    if (st == BEARER_TABLE_TOO_BIG) {
+        /* records with metadata span several slots: rare, so the common
+         * case copies to the stack and this one to the request pool */
+        buf = apr_palloc(r->pool, BEARER_ENTRY_MAX);
+        st = bearer_table_lookup(&token_table, &key, now, buf,
+                                 BEARER_ENTRY_MAX, &len, &token->found);
+    }
+    switch (st) {
+    case BEARER_TABLE_OK:
+        break;
+    case BEARER_TABLE_BUSY:
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00026)
+                      "token %s: its table slot stays mid-write (a writer "
+                      "died?); answering 503", token->id);
+        return BEARER_STORE_UNAVAILABLE;
+    default:
+        return BEARER_STORE_MISSING;
+    }
+    buf = apr_pmemdup(r->pool, buf, len);
+    if (bearer_entry_decode(buf, len, &token->entry) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00027)
+                      "token %s: the stored record does not decode; "
+                      "treating the token as unknown", token->id);
+        return BEARER_STORE_MISSING;
+    }
+    return BEARER_STORE_OK;
+}
+
+/* evictable: a fleet-mode cache copy, which may make room for others and
+ * whose uses are counted in memcached, not here. */
+static bearer_store_status table_insert(request_rec *r,
                                         const bearer_secret *secret,
                                         const unsigned char id[BEARER_ID_BYTES],
-                                        const bearer_entry_t *entry)
+                                        const bearer_entry_t *entry,
+                                        int evictable)
 {
     bearer_table_key_t key;
     apr_size_t need = bearer_entry_encoded_len(entry);
+    apr_uint32_t uses = evictable ? 0 : entry->max_uses;
     unsigned char *buf;
     bearer_table_status st;
 
@@ -303,38 +302,160 @@ bearer_store_status bearer_store_insert(request_rec *r,
 #ifdef BEARER_FAULT_INJECTION
     fault_after_lock(r, id);
 #endif
-    st = bearer_table_insert(&token_table, &key, apr_time_sec(r->request_time),
-                             entry->expires_at, entry->max_uses,
-                             entry->max_uses, 0, buf, need);
+    st = bearer_table_insert(&token_table, &key, apr_time_sec(apr_time_now()),
+                             entry->expires_at, uses, uses, evictable, buf,
+                             need);
     unlock_writers(r);
     if (st != BEARER_TABLE_OK) {
         bearer_table_stats_t stats;
 
         bearer_table_stats(&token_table, &stats);
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00030)
-                      "token table full: no free slot for a new token "
-                      "(%u of %u slots in use); live tokens are never "
-                      "evicted in embedded mode: raise BearerCacheEntries "
-                      "or lower BearerMaxTTL", (unsigned)stats.used_slots,
-                      (unsigned)stats.nslots);
+        ap_log_rerror(APLOG_MARK, evictable ? APLOG_DEBUG : APLOG_ERR, 0, r,
+                      BRRLOG(00030) "token table full: no free slot for a "
+                      "%s (%u of %u slots in use)%s",
+                      evictable ? "cached token" : "new token",
+                      (unsigned)stats.used_slots, (unsigned)stats.nslots,
+                      evictable ? "" : "; live tokens are never evicted in "
+                      "embedded mode: raise BearerCacheEntries or lower "
+                      "BearerMaxTTL");
         return BEARER_STORE_FULL;
     }
     return BEARER_STORE_OK;
 }
 
-bearer_store_status bearer_store_revoke(request_rec *r,
-                                        const bearer_secret *secret,
-                                        const unsigned char id[BEARER_ID_BYTES])
+static void table_remove(request_rec *r, const bearer_secret *secret,
+                         const unsigned char id[BEARER_ID_BYTES],
+                         bearer_table_status *st)
 {
     bearer_table_key_t key;
-    bearer_table_status st;
 
     table_key(&key, secret, id);
-    if (!lock_writers(r)) {
+    *st = BEARER_TABLE_MISSING;
+    if (lock_writers(r)) {
+        *st = bearer_table_remove(&token_table, &key,
+                                  apr_time_sec(r->request_time));
+        unlock_writers(r);
+    }
+}
+
+/* ---- the store: embedded mode, or fleet mode with the table as cache --- */
+
+bearer_store_status bearer_store_lookup(request_rec *r,
+                                        const bearer_server_conf *sconf,
+                                        bearer_token_info *token, int fresh)
+{
+    bearer_store_status cached;
+    bearer_table_status removed;
+    bearer_token_info copy;
+    apr_int64_t now = apr_time_sec(r->request_time);
+
+    cached = table_lookup(r, sconf->secret, token);
+    if (!sconf->memcache) {
+        return cached;              /* embedded: the table is the truth */
+    }
+    /* A cache hit younger than BearerCacheRecheck is trusted: the bound
+     * on how late this host sees another host's revocation. */
+    if (cached == BEARER_STORE_OK && !fresh
+            && now - token->found.stored_at < sconf->recheck) {
+        /* `closed` means no token while memcached is away, cached or not */
+        if (sconf->outage == BEARER_OUTAGE_CLOSED
+                && !bearer_fleet_any_up(sconf)) {
+            return BEARER_STORE_UNAVAILABLE;
+        }
+        return BEARER_STORE_OK;
+    }
+    copy = *token;
+    switch (bearer_fleet_fetch(r, sconf, token)) {
+    case BEARER_FLEET_LIVE:
+        /* a fresh copy for the cache; a full cache only costs a re-read */
+        table_insert(r, sconf->secret, token->id_bytes, &token->entry, 1);
+        if (fresh && token->entry.max_uses > 0) {
+            return bearer_fleet_uses_left(r, sconf, token) == BEARER_STORE_OK
+                   ? BEARER_STORE_OK : BEARER_STORE_MISSING;
+        }
+        return BEARER_STORE_OK;
+    case BEARER_FLEET_REVOKED:
+    case BEARER_FLEET_MISSING:
+        if (cached == BEARER_STORE_OK) {
+            table_remove(r, sconf->secret, token->id_bytes, &removed);
+        }
+        return BEARER_STORE_MISSING;
+    case BEARER_FLEET_UNKNOWN:
+    default:
+        /* Outage: `stale` keeps honouring what this host has cached, until
+         * the token's own expiry (the table checks it); never 401 for a
+         * token that may be good. */
+        if (cached == BEARER_STORE_OK && !fresh
+                && sconf->outage == BEARER_OUTAGE_STALE) {
+            *token = copy;
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BRRLOG(00032)
+                          "memcached cannot answer for token %s: honouring "
+                          "the cached copy (BearerOutage stale)", token->id);
+            return BEARER_STORE_OK;
+        }
         return BEARER_STORE_UNAVAILABLE;
     }
-    st = bearer_table_remove(&token_table, &key,
-                             apr_time_sec(r->request_time));
-    unlock_writers(r);
-    return st == BEARER_TABLE_OK ? BEARER_STORE_OK : BEARER_STORE_MISSING;
+}
+
+bearer_store_status bearer_store_consume_use(request_rec *r,
+                                             const bearer_server_conf *sconf,
+                                             bearer_token_info *token)
+{
+    if (sconf->memcache) {
+        return bearer_fleet_consume_use(r, sconf, token);
+    }
+    switch (bearer_table_consume_use(&token_table, token->found.slot,
+                                     token->found.generation)) {
+    case BEARER_TABLE_OK:
+        return BEARER_STORE_OK;
+    case BEARER_TABLE_EXHAUSTED:
+        return BEARER_STORE_EXHAUSTED;
+    case BEARER_TABLE_BUSY:
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00031)
+                      "token %s: its table slot stays mid-write (a writer "
+                      "died?); answering 503", token->id);
+        return BEARER_STORE_UNAVAILABLE;
+    default:
+        return BEARER_STORE_MISSING;
+    }
+}
+
+bearer_store_status bearer_store_insert(request_rec *r,
+                                        const bearer_server_conf *sconf,
+                                        const char *id,
+                                        const unsigned char id_bytes[BEARER_ID_BYTES],
+                                        const bearer_entry_t *entry)
+{
+    bearer_store_status st;
+
+    if (!sconf->memcache) {
+        return table_insert(r, sconf->secret, id_bytes, entry, 0);
+    }
+    /* memcached first: the 201 waits until the fleet can find the token */
+    st = bearer_fleet_insert(r, sconf, id, id_bytes, entry);
+    if (st == BEARER_STORE_OK) {
+        table_insert(r, sconf->secret, id_bytes, entry, 1);
+    }
+    return st;
+}
+
+bearer_store_status bearer_store_revoke(request_rec *r,
+                                        const bearer_server_conf *sconf,
+                                        const bearer_token_info *token)
+{
+    bearer_table_status removed;
+    bearer_store_status st = BEARER_STORE_OK;
+
+    if (sconf->memcache) {
+        st = bearer_fleet_revoke(r, sconf, token);
+        if (st != BEARER_STORE_OK) {
+            return st;
+        }
+    }
+    /* at once on this host, whatever the recheck window */
+    table_remove(r, sconf->secret, token->id_bytes, &removed);
+    if (sconf->memcache) {
+        return BEARER_STORE_OK;
+    }
+    return removed == BEARER_TABLE_OK ? BEARER_STORE_OK : BEARER_STORE_MISSING;
 }

@@ -906,8 +906,10 @@ static int slot_taken(const uint32_t *taken, uint32_t ntaken, uint32_t idx)
  * (except repairing stuck slots). In order of preference: for chunk 0, the
  * slot already holding (key, 0), so that an upsert switches versions in
  * one slot and never leaves two chunk 0s; the first free slot (empty,
- * tombstone, or expired); for an evictable insert, the live evictable
- * entry that expires first. A live continuation of this key's current
+ * tombstone, or expired); else the live evictable entry (a fleet-mode
+ * cache copy) that expires first, whatever kind of insert this is: a
+ * cache copy is worth less than any entry of record, and several virtual
+ * hosts (embedded and fleet) share the one table. A live continuation of this key's current
  * version counts as any other live entry: it stays until chunk 0 has
  * switched (see "Records and chunks"). Slots already picked for other
  * chunks of this insert are skipped: they will be live when the insert is
@@ -947,7 +949,7 @@ static int choose_slot(const bearer_table_t *t, const bearer_table_key_t *key,
             }
             continue;
         }
-        if (evictable && w0_evictable(copy[0])
+        if (w0_evictable(copy[0])
             && (!have_victim || (int64_t)copy[5] < victim_expires)) {
             victim_idx = idx;
             victim_expires = (int64_t)copy[5];

@@ -13,6 +13,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "bearer_mac.h"
 #include "bearer_token.h"
 
 #define CHECKSUM_BYTES 4
@@ -137,7 +138,6 @@ static int checksum_text(const char *prefix, size_t prefix_len,
 {
     unsigned char material[BEARER_PREFIX_MAX + BEARER_RANDOM_CHARS];
     unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int digest_len = 0;
     int ok;
 
     if (prefix_len > BEARER_PREFIX_MAX) {
@@ -145,10 +145,9 @@ static int checksum_text(const char *prefix, size_t prefix_len,
     }
     memcpy(material, prefix, prefix_len);
     memcpy(material + prefix_len, random_text, BEARER_RANDOM_CHARS);
-    ok = EVP_Digest(material, prefix_len + BEARER_RANDOM_CHARS,
-                    digest, &digest_len, EVP_sha256(), NULL);
+    ok = bearer_sha256(material, prefix_len + BEARER_RANDOM_CHARS, digest);
     OPENSSL_cleanse(material, sizeof(material));
-    if (ok != 1 || digest_len < CHECKSUM_BYTES) {
+    if (ok != 0) {
         OPENSSL_cleanse(digest, sizeof(digest));
         return -1;
     }
@@ -219,33 +218,6 @@ int bearer_token_well_formed(const char *prefix, size_t prefix_len,
         return 0;
     }
     return CRYPTO_memcmp(checksum, checksum_given, BEARER_CHECKSUM_CHARS) == 0;
-}
-
-int bearer_mac(const unsigned char *key, size_t key_len,
-               const void *msg, size_t msg_len,
-               unsigned char mac[BEARER_MAC_BYTES])
-{
-    /* OpenSSL releases differ on NULL with length 0: always pass a real
-     * pointer, so an empty key or message behaves the same everywhere. */
-    static const unsigned char empty = 0;
-    unsigned int mac_len = 0;
-
-    if (key_len > INT_MAX || (key == NULL && key_len != 0)
-        || (msg == NULL && msg_len != 0)) {
-        return -1;
-    }
-    if (key == NULL) {
-        key = &empty;
-    }
-    if (msg == NULL) {
-        msg = &empty;
-    }
-    if (HMAC(EVP_sha256(), key, (int)key_len, msg, msg_len, mac, &mac_len)
-        == NULL || mac_len != BEARER_MAC_BYTES) {
-        OPENSSL_cleanse(mac, BEARER_MAC_BYTES);
-        return -1;
-    }
-    return 0;
 }
 
 void bearer_token_id_from_mac(const unsigned char mac[BEARER_MAC_BYTES],

@@ -152,7 +152,7 @@ my @good = (
     [ 'BearerTokenPrefix ' . ('p' x 16), 'BearerTokenPrefix of 16 characters' ],
 );
 
-plan tests => @bad + @bad_op + @good + 3;
+plan tests => @bad + @bad_op + @good + 2;
 
 for my $case (@bad) {
     my ($lines, $named, $what) = @$case;
@@ -188,13 +188,5 @@ for my $case (@good) {
     ok($status == 0 && $out =~ /Syntax OK/
        && $out =~ /BearerSecretFile \Q$sec_644\E is readable/,
        'a secret file readable by others: configtest passes, warning about it')
-        or diag("exit $status, output:\n" . redact($out));
-}
-
-{   # Until fleet mode exists, BearerMemcache must not pass in silence.
-    my ($status, $out) = configtest("BearerSecretFile $sec_32\n"
-                                    . "BearerMemcache 127.0.0.1:11211");
-    ok($status == 0 && $out =~ /BearerMemcache .*fleet mode is not built/,
-       'BearerMemcache: configtest warns that fleet mode is not built')
         or diag("exit $status, output:\n" . redact($out));
 }

@@ -36,7 +36,10 @@ my $restarted = wait_until(30, sub {
     seek $fh, $offset, 0;
     local $/;
     my $text = <$fh> // '';
-    return $text =~ /SIGUSR1 received/ && $text =~ /resuming normal operations/;
+    # event and worker log "SIGUSR1 received", prefork "Graceful restart
+    # requested" (AH00171)
+    return $text =~ /SIGUSR1 received|Graceful restart requested/
+        && $text =~ /resuming normal operations/;
 });
 ok($restarted, 'the new generation is up (error_log: resuming normal operations)');
 ok(wait_until(30, sub { req(GET => '/plain/r.txt')->code == 200 }),

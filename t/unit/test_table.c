@@ -525,10 +525,22 @@ START_TEST(evictable_displacement)
         ck_assert_int_eq(put(&tt, n, 1, 100, NOW + 100 + n, 0, 1),
                          BEARER_TABLE_OK);
     }
-    /* a non-evictable insert never displaces a live entry */
-    ck_assert_int_eq(put(&tt, 20, 1, 100, NOW + 60, 0, 0), BEARER_TABLE_FULL);
+    /* an entry of record displaces the cache copy that expires first
+     * (an embedded vhost's mint beside a fleet vhost's cache) */
+    ck_assert_int_eq(put(&tt, 20, 1, 100, NOW + 60, 0, 0), BEARER_TABLE_OK);
+    assert_has(&tt, 20, 1, 100);
+    ck_assert_int_eq(look(&tt, 4, NOW, NULL), BEARER_TABLE_MISSING);
+    /* back to the set-up: 20 goes, the copy of 4 comes back */
+    {
+        bearer_table_key_t key20;
 
-    /* an evictable one displaces the cache copy that expires first */
+        make_key(&key20, 1, 20);
+        ck_assert_int_eq(bearer_table_remove(&tt.t, &key20, NOW),
+                         BEARER_TABLE_OK);
+    }
+    ck_assert_int_eq(put(&tt, 4, 1, 100, NOW + 104, 0, 1), BEARER_TABLE_OK);
+
+    /* so does a cache copy */
     ck_assert_int_eq(put(&tt, 21, 1, 100, NOW + 1000, 0, 1), BEARER_TABLE_OK);
     assert_has(&tt, 21, 1, 100);
     ck_assert_int_eq(look(&tt, 4, NOW, NULL), BEARER_TABLE_MISSING);
@@ -551,7 +563,19 @@ START_TEST(evictable_displacement)
     for (n = 21; n < 25; n++) {
         assert_has(&tt, n, 1, 100);
     }
-    ck_assert_int_eq(put(&tt, 25, 1, 100, NOW + 60, 0, 0), BEARER_TABLE_FULL);
+    /* entries of record take the four copies' places, one each; then
+     * only entries of record are left and nothing displaces them */
+    for (n = 25; n < 29; n++) {
+        ck_assert_int_eq(put(&tt, n, 1, 100, NOW + 60, 0, 0), BEARER_TABLE_OK);
+    }
+    for (n = 21; n < 25; n++) {
+        ck_assert_int_eq(look(&tt, n, NOW, NULL), BEARER_TABLE_MISSING);
+    }
+    ck_assert_int_eq(put(&tt, 29, 1, 100, NOW + 60, 0, 0), BEARER_TABLE_FULL);
+    ck_assert_int_eq(put(&tt, 30, 1, 100, NOW + 60, 0, 1), BEARER_TABLE_FULL);
+    for (n = 0; n < 4; n++) {
+        assert_has(&tt, n, 1, 100);
+    }
     ck_assert_uint_eq(used_slots(&tt), 8);
     table_close(&tt);
 }

@@ -41,7 +41,7 @@ sub start {
     my $vars  = Apache::Test::vars();
     my $httpd = $vars->{httpd};
     my $so    = $o{so} || "$vars->{top_dir}/mod_bearer/.libs/mod_bearer.so";
-    my $mpm   = $o{mpm} || 'event';
+    my $mpm   = $o{mpm} || $ENV{BEARER_MPM} || 'event';     # as t/TEST.PL chose
     my $mods  = '/usr/lib/apache2/modules';
     my $dir   = tempdir('httpd-XXXXXX', DIR => $run);
     chmod 0711, $dir;
@@ -66,7 +66,7 @@ ErrorLog "$dir/error_log"
 LogLevel info bearer:debug
 ServerName 127.0.0.1
 Listen 127.0.0.1:$port
-LoadModule mpm_${mpm}_module  $mods/mod_mpm_$mpm.so
+LoadModule mpm_${mpm}_module $mods/mod_mpm_${mpm}.so
 LoadModule authn_core_module $mods/mod_authn_core.so
 LoadModule authz_core_module $mods/mod_authz_core.so
 LoadModule authz_user_module $mods/mod_authz_user.so
@@ -82,8 +82,8 @@ EOF
     my $pid = fork;
     die "fork: $!" unless defined $pid;
     if (!$pid) {
-        # A session of its own: prefork signals its whole process group
-        # when it stops, which must not be the test's.
+        # A process group of its own: prefork's parent stops its children
+        # with killpg(getpgrp(), SIGTERM), which would hit the test too.
         POSIX::setsid();
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', "$dir/stdout";

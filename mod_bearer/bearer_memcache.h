@@ -1,0 +1,80 @@
+/*
+ * bearer_memcache.h - a small memcached client (text protocol over APR
+ * sockets) whose every exchange is bounded by BearerMemcacheTimeout.
+ *
+ * apr_memcache cannot hold that bound: after connecting it sets its socket
+ * timeout to -1, so a memcached that accepts but never answers (SIGSTOP)
+ * blocks a request forever, and its API offers no way to change that.
+ * Here one deadline covers a whole batch: requests to every server are
+ * sent first, then the answers read, each socket wait clipped to what is
+ * left of the deadline.
+ *
+ * Server health is shared by every child of this host (shared memory): a
+ * server that failed is skipped until its retry time, when one request
+ * probes it. A server that missed a write mod_bearer needed it to see (a
+ * tombstone, a use) is "dirty": before it is used again it is flushed, so
+ * a value it kept from before cannot come back (see docs/design.md).
+ */
+#ifndef BEARER_MEMCACHE_H
+#define BEARER_MEMCACHE_H
+
+#include "bearer_private.h"
+
+typedef enum {
+    BEARER_MC_GET,
+    BEARER_MC_ADD,
+    BEARER_MC_SET,
+    BEARER_MC_INCR
+} bearer_mc_kind;
+
+typedef enum {
+    BEARER_MC_OK = 0,        /* GET: a value; ADD/SET: stored; INCR: counted */
+    BEARER_MC_NOT_FOUND,     /* GET miss; ADD: key exists; INCR: no key */
+    BEARER_MC_BAD_VALUE,     /* the server answered with something we refuse
+                                (oversized value, non-numeric counter) */
+    BEARER_MC_FAILED         /* unreachable, timed out, or skipped as down */
+} bearer_mc_status;
+
+typedef struct {
+    /* request */
+    int server;                     /* index in the registry */
+    bearer_mc_kind kind;
+    const char *key;
+    const unsigned char *value;     /* ADD / SET */
+    apr_size_t value_len;
+    apr_int64_t expires_at;         /* ADD / SET: Unix seconds */
+    apr_uint64_t delta;             /* INCR */
+    /* result */
+    bearer_mc_status status;
+    unsigned char *data;            /* GET: the value, in the pool */
+    apr_size_t data_len;
+    apr_uint64_t number;            /* INCR: the new value */
+} bearer_mc_op;
+
+/* post_config: number the distinct servers of every virtual host (sets
+ * bearer_memcache_server.index) and find or create their shared health. */
+int bearer_mc_post_config(apr_pool_t *pconf, server_rec *s);
+
+/* Sets the servers-up/down and outage gauges from the shared health (the
+ * metrics segment must exist: call after both post_configs). */
+void bearer_mc_publish_health(void);
+
+/* child_init: this child's connection stacks. */
+void bearer_mc_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* Runs every op, in parallel, within timeout; sets each op's status. */
+void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
+                   int nops, apr_interval_time_t timeout);
+
+/* 1 if the server is believed reachable now (not marked down). */
+int bearer_mc_server_up(int server);
+
+/* Marks a server dirty: it missed a write it had to see; it is flushed
+ * before its next use. */
+void bearer_mc_mark_dirty(int server);
+
+/* The registry: how many servers, and each one's "host:port". */
+int bearer_mc_server_count(void);
+const char *bearer_mc_server_name(int server);
+
+#endif

@@ -1,0 +1,326 @@
+/*
+ * configcheck.c - mistakes that no single directive can see, caught in
+ * check_config (which `apachectl configtest` runs too), each reported with
+ * the directive, its file and its line:
+ *
+ *   - SetHandler bearer-tokens where no operator token file applies: every
+ *     call would get 401;
+ *   - Require bearer-scope / bearer-operator in a section that no
+ *     AuthType Bearer can reach: every request would fail;
+ *   - BearerMemcache without BearerSecretFile: a fleet must share a key.
+ *
+ * It walks httpd's configuration tree (ap_conftree), where <IfModule>,
+ * <IfDefine> and Include have already been resolved. Sections that only
+ * match at request time (regex sections, <If>, .htaccess files) cannot be
+ * judged here; the rule for Require is therefore one-sided: it fails only
+ * when *no* AuthType Bearer anywhere could merge into the section.
+ */
+#include "bearer_private.h"
+#include "http_core.h"
+
+#include "apr_strings.h"
+
+typedef struct {
+    const ap_directive_t *node;
+    const ap_directive_t *section;   /* nearest per-dir section, or NULL */
+    const ap_directive_t *vhost;     /* <VirtualHost>, or NULL = main */
+} found_t;
+
+typedef struct {
+    apr_array_header_t *handlers;    /* SetHandler bearer-tokens */
+    apr_array_header_t *requires;    /* Require bearer-* */
+    apr_array_header_t *authtypes;   /* AuthType (any) */
+    apr_array_header_t *memcaches;   /* BearerMemcache */
+} walk_t;
+
+/* Sections whose directives merge into a request's per-dir config. */
+static int is_dir_section(const ap_directive_t *d)
+{
+    static const char *const names[] = {
+        "<Location", "<LocationMatch", "<Directory", "<DirectoryMatch",
+        "<Files", "<FilesMatch", "<If", "<ElseIf", "<Else", "<Proxy",
+        "<ProxyMatch", NULL
+    };
+    int i;
+
+    for (i = 0; names[i]; i++) {
+        if (strcasecmp(d->directive, names[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The first word of a directive's arguments, unquoted, without the '>'
+ * that ends a section's opening line. */
+static const char *first_arg(apr_pool_t *p, const ap_directive_t *d)
+{
+    const char *args = d->args ? d->args : "";
+    char *word = ap_getword_conf(p, &args);
+    apr_size_t n = strlen(word);
+
+    if (*d->directive == '<' && n > 0 && word[n - 1] == '>') {
+        word[n - 1] = '\0';
+    }
+    return word;
+}
+
+static void walk(apr_pool_t *p, const ap_directive_t *d,
+                 const ap_directive_t *section, const ap_directive_t *vhost,
+                 walk_t *w)
+{
+    for (; d; d = d->next) {
+        found_t f = { d, section, vhost };
+
+        if (strcasecmp(d->directive, "SetHandler") == 0
+                && strcasecmp(first_arg(p, d), BEARER_HANDLER) == 0) {
+            APR_ARRAY_PUSH(w->handlers, found_t) = f;
+        }
+        else if (strcasecmp(d->directive, "Require") == 0) {
+            const char *what = first_arg(p, d);
+
+            if (strcasecmp(what, "not") == 0) {
+                const char *args = d->args;
+
+                ap_getword_conf(p, &args);
+                what = ap_getword_conf(p, &args);
+            }
+            if (strncasecmp(what, "bearer-", 7) == 0) {
+                APR_ARRAY_PUSH(w->requires, found_t) = f;
+            }
+        }
+        else if (strcasecmp(d->directive, "AuthType") == 0) {
+            APR_ARRAY_PUSH(w->authtypes, found_t) = f;
+        }
+        else if (strcasecmp(d->directive, "BearerMemcache") == 0) {
+            APR_ARRAY_PUSH(w->memcaches, found_t) = f;
+        }
+        if (d->first_child) {
+            walk(p, d->first_child, is_dir_section(d) ? d : section,
+                 strcasecmp(d->directive, "<VirtualHost") == 0 ? d : vhost,
+                 w);
+        }
+    }
+}
+
+/* The server_rec a <VirtualHost> node made (NULL node: the main server). */
+static server_rec *server_of(server_rec *main_server,
+                             const ap_directive_t *vhost)
+{
+    server_rec *s;
+
+    if (!vhost) {
+        return main_server;
+    }
+    for (s = main_server->next; s; s = s->next) {
+        if (s->defn_line_number == (unsigned)vhost->line_num && s->defn_name
+                && strcmp(s->defn_name, vhost->filename) == 0) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+static const bearer_server_conf *conf_of(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &bearer_module);
+}
+
+static const char *where(apr_pool_t *p, const ap_directive_t *d)
+{
+    return apr_psprintf(p, "on line %d of %s", d->line_num, d->filename);
+}
+
+static const char *section_name(apr_pool_t *p, const ap_directive_t *s)
+{
+    return apr_psprintf(p, "%s %s> (line %d)", s->directive,
+                        first_arg(p, s), s->line_num);
+}
+
+/* ---- SetHandler bearer-tokens ------------------------------------------ */
+
+static int check_handlers(apr_pool_t *p, server_rec *main_server,
+                          const walk_t *w)
+{
+    int i, failed = 0;
+    int any_operator = 0;
+    server_rec *s;
+
+    for (s = main_server; s; s = s->next) {
+        any_operator |= conf_of(s)->operator_file != NULL;
+    }
+    for (i = 0; i < w->handlers->nelts; i++) {
+        const found_t *f = &APR_ARRAY_IDX(w->handlers, i, found_t);
+        server_rec *s2 = server_of(main_server, f->vhost);
+
+        /* A main-server section serves every virtual host too: it is
+         * wrong only when no server at all has operator tokens. */
+        if (f->vhost ? (s2 && !conf_of(s2)->operator_file) : !any_operator) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, main_server,
+                         BRRLOG(00120) "SetHandler %s %s: no "
+                         "BearerOperatorTokenFile applies to %s, so every "
+                         "call would get 401; set one in it or in the main "
+                         "server", BEARER_HANDLER, where(p, f->node),
+                         f->vhost ? apr_psprintf(p, "the virtual host of "
+                                                 "line %d", f->vhost->line_num)
+                                  : "any server");
+            failed = 1;
+        }
+    }
+    return failed;
+}
+
+/* ---- Require bearer-* without AuthType Bearer -------------------------- */
+
+static int is_bearer_type(apr_pool_t *p, const ap_directive_t *d)
+{
+    return strcasecmp(first_arg(p, d), BEARER_AUTH_TYPE) == 0;
+}
+
+/* A <Location> with a literal path (not ~ regex, not LocationMatch),
+ * outside any other section: its path, else NULL. */
+static const char *literal_location(apr_pool_t *p,
+                                    const ap_directive_t *section)
+{
+    const char *path;
+
+    if (!section || strcasecmp(section->directive, "<Location") != 0) {
+        return NULL;
+    }
+    if (section->parent && strcasecmp(section->parent->directive,
+                                      "<VirtualHost") != 0) {
+        return NULL;
+    }
+    path = first_arg(p, section);
+    return *path == '/' ? path : NULL;
+}
+
+/* prefix applies to path under <Location> matching (segment boundary) */
+static int location_covers(const char *prefix, const char *path)
+{
+    apr_size_t n = strlen(prefix);
+
+    while (n > 1 && prefix[n - 1] == '/') {
+        n--;
+    }
+    return strncmp(prefix, path, n) == 0
+           && (path[n] == '\0' || path[n] == '/' || prefix[n - 1] == '/');
+}
+
+/* Could the AuthType line a merge into the per-dir config of req's
+ * section? Only two literal <Location>s can be told apart here. */
+static int may_reach(apr_pool_t *p, const found_t *a, const found_t *req)
+{
+    const char *req_path, *a_path;
+
+    /* a vhost sees its own sections and the main server's; a main-server
+     * section also meets each vhost's sections */
+    if (a->vhost && req->vhost && a->vhost != req->vhost) {
+        return 0;
+    }
+    req_path = literal_location(p, req->section);
+    a_path = literal_location(p, a->section);
+    if (!req_path || !a_path) {
+        return 1;   /* Directory, Files, regex, <If>, nested: could merge */
+    }
+    return location_covers(a_path, req_path);
+}
+
+static int check_requires(apr_pool_t *p, server_rec *main_server,
+                          const walk_t *w)
+{
+    int i, j, failed = 0;
+
+    for (i = 0; i < w->requires->nelts; i++) {
+        const found_t *req = &APR_ARRAY_IDX(w->requires, i, found_t);
+        const ap_directive_t *sec;
+        const found_t *nearest = NULL;
+        int reachable = 0;
+
+        if (!req->section) {
+            continue;       /* httpd itself refuses Require out of sections */
+        }
+        /* the section itself and the sections around it in the file */
+        for (sec = req->section; sec && !nearest; sec = sec->parent) {
+            for (j = 0; j < w->authtypes->nelts; j++) {
+                const found_t *a = &APR_ARRAY_IDX(w->authtypes, j, found_t);
+
+                if (a->section == sec) {
+                    nearest = a;        /* the last one in it wins, as in */
+                }                       /* httpd; any of them will do here */
+            }
+        }
+        if (nearest) {
+            if (is_bearer_type(p, nearest->node)) {
+                continue;
+            }
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, main_server,
+                         BRRLOG(00121) "Require %s %s: the section "
+                         "%s has AuthType %s (%s), so this line never "
+                         "grants; use AuthType Bearer", req->node->args,
+                         where(p, req->node), section_name(p, req->section),
+                         first_arg(p, nearest->node),
+                         where(p, nearest->node));
+            failed = 1;
+            continue;
+        }
+        for (j = 0; j < w->authtypes->nelts && !reachable; j++) {
+            const found_t *a = &APR_ARRAY_IDX(w->authtypes, j, found_t);
+
+            reachable = is_bearer_type(p, a->node) && may_reach(p, a, req);
+        }
+        if (!reachable) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, main_server,
+                         BRRLOG(00122) "Require %s %s: no AuthType Bearer "
+                         "applies to %s, so every request would fail; add "
+                         "AuthType Bearer to it or to an enclosing "
+                         "<Location>", req->node->args, where(p, req->node),
+                         section_name(p, req->section));
+            failed = 1;
+        }
+    }
+    return failed;
+}
+
+/* ---- BearerMemcache without BearerSecretFile ---------------------------- */
+
+static int check_memcaches(apr_pool_t *p, server_rec *main_server,
+                           const walk_t *w)
+{
+    int i, failed = 0;
+
+    for (i = 0; i < w->memcaches->nelts; i++) {
+        const found_t *f = &APR_ARRAY_IDX(w->memcaches, i, found_t);
+        server_rec *s = server_of(main_server, f->vhost);
+
+        if (s && !conf_of(s)->secret_file) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, main_server,
+                         BRRLOG(00123) "BearerMemcache %s: BearerSecretFile "
+                         "is not set for %s; every server of a fleet must "
+                         "share one secret", where(p, f->node),
+                         f->vhost ? apr_psprintf(p, "the virtual host of "
+                                                 "line %d", f->vhost->line_num)
+                                  : "the main server");
+            failed = 1;
+        }
+    }
+    return failed;
+}
+
+int bearer_check_config_tree(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
+{
+    walk_t w;
+    int failed;
+
+    w.handlers = apr_array_make(ptemp, 4, sizeof(found_t));
+    w.requires = apr_array_make(ptemp, 16, sizeof(found_t));
+    w.authtypes = apr_array_make(ptemp, 16, sizeof(found_t));
+    w.memcaches = apr_array_make(ptemp, 2, sizeof(found_t));
+    walk(ptemp, ap_conftree, NULL, NULL, &w);
+
+    failed = check_handlers(ptemp, s, &w);
+    failed |= check_requires(ptemp, s, &w);
+    failed |= check_memcaches(ptemp, s, &w);
+    return failed ? !OK : OK;
+}

@@ -1,0 +1,485 @@
+/*
+ * fleet.c - fleet mode: tokens kept in memcached, shared by every Apache of
+ * a fleet, n copies each.
+ *
+ *   placement  rendezvous hashing of (server name, token id): every Apache
+ *              computes the same order of servers for a token; its copies
+ *              go to the first n servers of that order that are up.
+ *   reads      ask those n servers at once; a tombstone on any of them
+ *              wins over a live copy; a missing or altered copy is
+ *              repaired from a good one. "Unknown" is only said when all n
+ *              answered and none had it; fewer answers are an outage.
+ *   revoke     a tombstone goes to every server of the list that is up
+ *              (it lives until the token would have expired); every
+ *              server that could not take it is marked dirty, and is
+ *              flushed before its next use (memcache.c), so a copy it
+ *              kept cannot come back.
+ *   max_uses   a counter per token (memcached incr) on the same n servers;
+ *              the first of them that answers decides, the others follow
+ *              for when it fails.
+ *
+ * Every value is sealed with the secret and bound to its key
+ * (fleet_record.c): one that does not open is ignored and logged.
+ */
+#include "bearer_memcache.h"
+#include "bearer_fleet_record.h"
+#include "bearer_metrics.h"
+
+#include "apr_strings.h"
+#include "apr_lib.h"
+
+#define KEY_PREFIX      "bearer:"
+#define USES_KEY_PREFIX "bearer:uses:"
+
+/* ---- placement ------------------------------------------------------------- */
+
+static apr_uint64_t mix64(apr_uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static apr_uint64_t name_hash(const char *s)
+{
+    apr_uint64_t h = 0xcbf29ce484222325ULL;     /* FNV-1a */
+
+    for (; *s; s++) {
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* The vhost's servers in this token's order (registry indices). Only
+ * names and the id enter the score, so every Apache agrees. */
+static int *server_order(apr_pool_t *p, const bearer_server_conf *sconf,
+                         const unsigned char id[BEARER_ID_BYTES])
+{
+    int n = sconf->memcache->nelts;
+    int *order = apr_palloc(p, sizeof(int) * (apr_size_t)n);
+    apr_uint64_t *score = apr_palloc(p, sizeof(*score) * (apr_size_t)n);
+    apr_uint64_t idv = 0;
+    int i, j;
+
+    for (i = 0; i < 8; i++) {
+        idv = (idv << 8) | id[i];
+    }
+    for (i = 0; i < n; i++) {
+        const bearer_memcache_server *m =
+            &APR_ARRAY_IDX(sconf->memcache, i, bearer_memcache_server);
+        apr_uint64_t sc = mix64(name_hash(bearer_mc_server_name(m->index))
+                                ^ idv);
+
+        /* insertion sort: a handful of servers */
+        for (j = i; j > 0 && score[j - 1] < sc; j--) {
+            score[j] = score[j - 1];
+            order[j] = order[j - 1];
+        }
+        score[j] = sc;
+        order[j] = m->index;
+    }
+    return order;
+}
+
+/* The first `replicas` servers of the order that are up; when fewer are
+ * up, down ones fill the list (memcache.c skips them, or lets one request
+ * probe one whose retry time has come). */
+static int pick_targets(const bearer_server_conf *sconf, const int *order,
+                        int *targets)
+{
+    int n = sconf->memcache->nelts;
+    int count = 0, i;
+
+    for (i = 0; i < n && count < sconf->replicas; i++) {
+        if (bearer_mc_server_up(order[i])) {
+            targets[count++] = order[i];
+        }
+    }
+    for (i = 0; i < n && count < sconf->replicas; i++) {
+        if (!bearer_mc_server_up(order[i])) {
+            targets[count++] = order[i];
+        }
+    }
+    return count;
+}
+
+static const char *token_key(apr_pool_t *p, const char *id)
+{
+    return apr_pstrcat(p, KEY_PREFIX, id, NULL);
+}
+
+static const char *uses_key(apr_pool_t *p, const char *id)
+{
+    return apr_pstrcat(p, USES_KEY_PREFIX, id, NULL);
+}
+
+static apr_interval_time_t timeout_of(const bearer_server_conf *sconf)
+{
+    return apr_time_from_msec(sconf->timeout_ms);
+}
+
+/* 1 if any server of this vhost's list is believed up (a look at the
+ * shared health flags: no network). */
+int bearer_fleet_any_up(const bearer_server_conf *sconf)
+{
+    int i;
+
+    for (i = 0; i < sconf->memcache->nelts; i++) {
+        if (bearer_mc_server_up(APR_ARRAY_IDX(sconf->memcache, i,
+                                              bearer_memcache_server).index)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- reading ----------------------------------------------------------------- */
+
+bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
+                                       const bearer_server_conf *sconf,
+                                       bearer_token_info *token)
+{
+    const char *key = token_key(r->pool, token->id);
+    int *order = server_order(r->pool, sconf, token->id_bytes);
+    int targets[BEARER_MAX_REPLICAS];
+    int ntargets = pick_targets(sconf, order, targets);
+    bearer_mc_op ops[BEARER_MAX_REPLICAS], repair[BEARER_MAX_REPLICAS];
+    const bearer_mc_op *good = NULL;
+    int kinds[BEARER_MAX_REPLICAS];
+    int tombstone = -1, answered_empty = 0, nrepair = 0, i;
+    apr_int64_t tomb_expires = 0;
+
+    memset(ops, 0, sizeof(ops));
+    for (i = 0; i < ntargets; i++) {
+        ops[i].server = targets[i];
+        ops[i].kind = BEARER_MC_GET;
+        ops[i].key = key;
+    }
+    bearer_mc_run(r->server, r->pool, ops, ntargets, timeout_of(sconf));
+
+    for (i = 0; i < ntargets; i++) {
+        bearer_entry_t entry;
+        apr_int64_t expires_at = 0;
+
+        kinds[i] = 0;
+        if (ops[i].status == BEARER_MC_FAILED) {
+            continue;
+        }
+        if (ops[i].status == BEARER_MC_OK) {
+            kinds[i] = bearer_record_open(sconf->secret->key,
+                                          sconf->secret->key_len, key,
+                                          strlen(key), ops[i].data,
+                                          ops[i].data_len, &entry,
+                                          &expires_at);
+            if (!kinds[i]) {
+                bearer_metrics_add(BEARER_M_MEMCACHE_BAD_MAC, 1);
+                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, BRRLOG(00090)
+                              "memcached %s: the value under token %s does "
+                              "not authenticate with the secret (forged, "
+                              "altered or copied): ignored",
+                              bearer_mc_server_name(ops[i].server),
+                              token->id);
+            }
+        }
+        else if (ops[i].status == BEARER_MC_BAD_VALUE) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, BRRLOG(00091)
+                          "memcached %s: an oversized value under token %s: "
+                          "ignored", bearer_mc_server_name(ops[i].server),
+                          token->id);
+        }
+        if (kinds[i] == BEARER_RECORD_TOMBSTONE) {
+            tombstone = i;
+            tomb_expires = expires_at;
+        }
+        else if (kinds[i] == BEARER_RECORD_TOKEN) {
+            if (!good) {
+                good = &ops[i];
+                token->entry = entry;
+            }
+        }
+        else {
+            answered_empty++;
+        }
+    }
+
+    /*
+     * Read repair: a server that answered without the winning value gets
+     * it; the sealed bytes are bound to the key, not the server, so they
+     * are copied as they are. A tombstone is set (it always wins); a live
+     * value only added, so it never overwrites a tombstone that a
+     * revocation wrote since we read.
+     */
+    memset(repair, 0, sizeof(repair));
+    for (i = 0; i < ntargets && (tombstone >= 0 || good); i++) {
+        const bearer_mc_op *src = tombstone >= 0 ? &ops[tombstone] : good;
+        int wanted = tombstone >= 0 ? BEARER_RECORD_TOMBSTONE
+                                    : BEARER_RECORD_TOKEN;
+
+        if (ops[i].status == BEARER_MC_FAILED) {
+            if (tombstone >= 0) {
+                bearer_mc_mark_dirty(ops[i].server);
+            }
+            continue;
+        }
+        if (kinds[i] == wanted) {
+            continue;
+        }
+        repair[nrepair].server = ops[i].server;
+        repair[nrepair].kind = tombstone >= 0 ? BEARER_MC_SET : BEARER_MC_ADD;
+        repair[nrepair].key = key;
+        repair[nrepair].value = src->data;
+        repair[nrepair].value_len = src->data_len;
+        repair[nrepair].expires_at = tombstone >= 0 ? tomb_expires
+                                                    : token->entry.expires_at;
+        nrepair++;
+    }
+    if (nrepair > 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BRRLOG(00092)
+                      "token %s: repairing %d replica(s) with the %s",
+                      token->id, nrepair,
+                      tombstone >= 0 ? "tombstone" : "live value");
+        bearer_mc_run(r->server, r->pool, repair, nrepair, timeout_of(sconf));
+    }
+
+    if (tombstone >= 0) {
+        return BEARER_FLEET_REVOKED;
+    }
+    if (good) {
+        return BEARER_FLEET_LIVE;
+    }
+    return answered_empty >= sconf->replicas ? BEARER_FLEET_MISSING
+                                             : BEARER_FLEET_UNKNOWN;
+}
+
+/* ---- writing ----------------------------------------------------------------- */
+
+bearer_store_status bearer_fleet_insert(request_rec *r,
+                                        const bearer_server_conf *sconf,
+                                        const char *id,
+                                        const unsigned char id_bytes[BEARER_ID_BYTES],
+                                        const bearer_entry_t *entry)
+{
+    const char *key = token_key(r->pool, id);
+    int *order = server_order(r->pool, sconf, id_bytes);
+    int targets[BEARER_MAX_REPLICAS];
+    int ntargets = pick_targets(sconf, order, targets);
+    bearer_mc_op ops[2 * BEARER_MAX_REPLICAS];
+    unsigned char *sealed = apr_palloc(r->pool, BEARER_RECORD_MAX);
+    apr_size_t len;
+    int nops = 0, stored = 0, i;
+
+    len = bearer_record_seal_token(sconf->secret->key, sconf->secret->key_len,
+                                   key, strlen(key), entry, sealed,
+                                   BEARER_RECORD_MAX);
+    if (len == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00093)
+                      "cannot seal token %s for memcached", id);
+        return BEARER_STORE_UNAVAILABLE;
+    }
+    memset(ops, 0, sizeof(ops));
+    for (i = 0; i < ntargets; i++) {
+        bearer_mc_op *op = &ops[nops++];
+
+        op->server = targets[i];
+        op->kind = BEARER_MC_ADD;
+        op->key = key;
+        op->value = sealed;
+        op->value_len = len;
+        op->expires_at = entry->expires_at;
+        if (entry->max_uses > 0) {
+            op = &ops[nops++];
+            op->server = targets[i];
+            op->kind = BEARER_MC_ADD;
+            op->key = uses_key(r->pool, id);
+            op->value = (const unsigned char *)"0";
+            op->value_len = 1;
+            op->expires_at = entry->expires_at;
+        }
+    }
+    bearer_mc_run(r->server, r->pool, ops, nops, timeout_of(sconf));
+
+    /* A server counts when it holds the token (and its use counter). */
+    for (i = 0; i < nops; ) {
+        int ok = ops[i].status == BEARER_MC_OK;
+
+        if (entry->max_uses > 0) {
+            ok = ok && ops[i + 1].status == BEARER_MC_OK;
+            i += 2;
+        }
+        else {
+            i++;
+        }
+        stored += ok;
+    }
+    if (stored == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00094)
+                      "no memcached server took token %s: answering 503",
+                      id);
+        return BEARER_STORE_UNAVAILABLE;
+    }
+    if (stored < sconf->replicas) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BRRLOG(00095)
+                      "token %s is on %d of %d replicas (servers down)", id,
+                      stored, sconf->replicas);
+    }
+    return BEARER_STORE_OK;
+}
+
+bearer_store_status bearer_fleet_revoke(request_rec *r,
+                                        const bearer_server_conf *sconf,
+                                        const bearer_token_info *token)
+{
+    const char *key = token_key(r->pool, token->id);
+    int n = sconf->memcache->nelts;
+    bearer_mc_op *ops = apr_pcalloc(r->pool, sizeof(*ops) * (apr_size_t)n);
+    unsigned char *sealed = apr_palloc(r->pool, BEARER_RECORD_MAX);
+    apr_size_t len;
+    int stored = 0, i;
+
+    len = bearer_record_seal_tombstone(sconf->secret->key,
+                                       sconf->secret->key_len, key,
+                                       strlen(key), token->entry.expires_at,
+                                       sealed, BEARER_RECORD_MAX);
+    if (len == 0) {
+        return BEARER_STORE_UNAVAILABLE;
+    }
+    /* Every server gets the tombstone, not just the token's n: the more
+     * copies, the less a server that kept an old copy can matter. */
+    for (i = 0; i < n; i++) {
+        ops[i].server = APR_ARRAY_IDX(sconf->memcache, i,
+                                      bearer_memcache_server).index;
+        ops[i].kind = BEARER_MC_SET;
+        ops[i].key = key;
+        ops[i].value = sealed;
+        ops[i].value_len = len;
+        ops[i].expires_at = token->entry.expires_at;
+    }
+    bearer_mc_run(r->server, r->pool, ops, n, timeout_of(sconf));
+    for (i = 0; i < n; i++) {
+        if (ops[i].status == BEARER_MC_OK) {
+            stored++;
+        }
+        else {
+            bearer_mc_mark_dirty(ops[i].server);
+        }
+    }
+    if (stored == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00096)
+                      "no memcached server took the tombstone of token %s: "
+                      "answering 503", token->id);
+        return BEARER_STORE_UNAVAILABLE;
+    }
+    return BEARER_STORE_OK;
+}
+
+/* ---- uses -------------------------------------------------------------------- */
+
+bearer_store_status bearer_fleet_consume_use(request_rec *r,
+                                             const bearer_server_conf *sconf,
+                                             const bearer_token_info *token)
+{
+    const char *key = uses_key(r->pool, token->id);
+    int *order = server_order(r->pool, sconf, token->id_bytes);
+    int targets[BEARER_MAX_REPLICAS];
+    int ntargets = pick_targets(sconf, order, targets);
+    bearer_mc_op ops[BEARER_MAX_REPLICAS], repair[BEARER_MAX_REPLICAS];
+    const bearer_mc_op *decider = NULL;
+    int nrepair = 0, not_found = 0, i;
+
+    memset(ops, 0, sizeof(ops));
+    for (i = 0; i < ntargets; i++) {
+        ops[i].server = targets[i];
+        ops[i].kind = BEARER_MC_INCR;
+        ops[i].key = key;
+        ops[i].delta = 1;
+    }
+    bearer_mc_run(r->server, r->pool, ops, ntargets, timeout_of(sconf));
+    for (i = 0; i < ntargets; i++) {
+        if (ops[i].status == BEARER_MC_OK && !decider) {
+            decider = &ops[i];      /* the first in the token's order */
+        }
+        else if (ops[i].status == BEARER_MC_FAILED) {
+            bearer_mc_mark_dirty(ops[i].server);   /* missed a use */
+        }
+        else if (ops[i].status != BEARER_MC_OK) {
+            not_found++;
+        }
+    }
+    if (!decider) {
+        if (not_found == ntargets && ntargets > 0) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, BRRLOG(00097)
+                          "token %s: its use counter is gone from every "
+                          "replica; refusing it", token->id);
+            return BEARER_STORE_EXHAUSTED;
+        }
+        return BEARER_STORE_UNAVAILABLE;
+    }
+
+    /* Replicas without a (numeric) counter get the decider's count. */
+    memset(repair, 0, sizeof(repair));
+    for (i = 0; i < ntargets; i++) {
+        if (ops[i].status == BEARER_MC_NOT_FOUND
+                || ops[i].status == BEARER_MC_BAD_VALUE) {
+            const char *count = apr_psprintf(r->pool, "%" APR_UINT64_T_FMT,
+                                             decider->number);
+
+            repair[nrepair].server = ops[i].server;
+            repair[nrepair].kind = BEARER_MC_SET;
+            repair[nrepair].key = key;
+            repair[nrepair].value = (const unsigned char *)count;
+            repair[nrepair].value_len = strlen(count);
+            repair[nrepair].expires_at = token->entry.expires_at;
+            nrepair++;
+        }
+    }
+    if (nrepair > 0) {
+        bearer_mc_run(r->server, r->pool, repair, nrepair, timeout_of(sconf));
+    }
+    return decider->number <= token->entry.max_uses ? BEARER_STORE_OK
+                                                    : BEARER_STORE_EXHAUSTED;
+}
+
+bearer_store_status bearer_fleet_uses_left(request_rec *r,
+                                           const bearer_server_conf *sconf,
+                                           bearer_token_info *token)
+{
+    const char *key = uses_key(r->pool, token->id);
+    int *order = server_order(r->pool, sconf, token->id_bytes);
+    int targets[BEARER_MAX_REPLICAS];
+    int ntargets = pick_targets(sconf, order, targets);
+    bearer_mc_op ops[BEARER_MAX_REPLICAS];
+    apr_uint64_t used = 0;
+    int answered = 0, i;
+
+    memset(ops, 0, sizeof(ops));
+    for (i = 0; i < ntargets; i++) {
+        ops[i].server = targets[i];
+        ops[i].kind = BEARER_MC_GET;
+        ops[i].key = key;
+    }
+    bearer_mc_run(r->server, r->pool, ops, ntargets, timeout_of(sconf));
+    for (i = 0; i < ntargets; i++) {
+        char *end;
+        apr_uint64_t v;
+
+        if (ops[i].status != BEARER_MC_OK || ops[i].data_len == 0
+                || ops[i].data_len > 20) {
+            continue;
+        }
+        ops[i].data[ops[i].data_len] = '\0';
+        v = (apr_uint64_t)apr_strtoi64((char *)ops[i].data, &end, 10);
+        if (*end == '\0' && apr_isdigit(ops[i].data[0])) {
+            used = v > used ? v : used;     /* the most uses anyone saw */
+            answered++;
+        }
+    }
+    if (answered == 0) {
+        return BEARER_STORE_UNAVAILABLE;
+    }
+    token->found.uses_left = used >= token->entry.max_uses
+                             ? 0 : (apr_uint32_t)(token->entry.max_uses - used);
+    return token->found.uses_left > 0 ? BEARER_STORE_OK
+                                      : BEARER_STORE_EXHAUSTED;
+}

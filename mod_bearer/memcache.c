@@ -1,0 +1,730 @@
+/*
+ * memcache.c - the memcached client of fleet mode: a registry of servers,
+ * their health shared by the children of this host, per-child connection
+ * stacks, and batches of text-protocol exchanges under one deadline.
+ * Interface and rationale: bearer_memcache.h.
+ */
+#include "bearer_memcache.h"
+#include "bearer_fleet_record.h"
+#include "bearer_metrics.h"
+
+#include "apr_lib.h"
+#include "apr_network_io.h"
+#include "apr_shm.h"
+#include "apr_strings.h"
+#include "apr_thread_mutex.h"
+
+/* A server that failed is left alone this long before one request probes
+ * it again: requests meanwhile skip it without waiting. */
+#define RETRY_INTERVAL     apr_time_from_sec(2)
+/* Idle connections kept per server per child. */
+#define IDLE_MAX           32
+#define ANSWER_LINE_MAX           512
+#define READ_BUFFER        4096
+/* memcached's own item limit: a bigger value cannot be there. */
+#define ITEM_MAX           (1024 * 1024)
+#define RELATIVE_EXPTIME_MAX 2592000    /* memcached reads more as a date */
+
+#define HEALTH_USERDATA_KEY "mod_bearer-memcache-health"
+
+/* One cache line a server, in shared memory: every child of this host
+ * sees the same state. Changed with atomics only. */
+typedef struct {
+    apr_int64_t retry_at;       /* while down: when the next probe may go */
+    apr_uint32_t down;          /* 1 while believed unreachable */
+    apr_uint32_t dirty;         /* 1: flush before the next use */
+    char pad[48];
+} server_health;
+
+typedef struct {
+    apr_shm_t *shm;
+    const char *signature;      /* the server list it was made for */
+} health_segment;
+
+typedef struct mc_conn mc_conn;
+struct mc_conn {
+    apr_pool_t *pool;           /* unmanaged: conns come and go per thread */
+    apr_socket_t *sock;
+    mc_conn *next;
+    apr_size_t rpos, rlen;
+    char rbuf[READ_BUFFER];
+};
+
+typedef struct {
+    const char *host;
+    apr_port_t port;
+    const char *name;
+    /* per child */
+    apr_sockaddr_t *addr;
+    apr_thread_mutex_t *lock;
+    mc_conn *idle;
+    int nidle;
+} mc_server;
+
+static mc_server *servers;
+static int nservers;
+static server_health *health;
+
+int bearer_mc_server_count(void)
+{
+    return nservers;
+}
+
+const char *bearer_mc_server_name(int server)
+{
+    return servers[server].name;
+}
+
+/* ---- registry and shared health ------------------------------------------ */
+
+static int register_server(apr_pool_t *p, apr_array_header_t *list,
+                           bearer_memcache_server *conf)
+{
+    int i;
+
+    for (i = 0; i < list->nelts; i++) {
+        mc_server *known = &APR_ARRAY_IDX(list, i, mc_server);
+
+        if (known->port == conf->port && strcasecmp(known->host,
+                                                    conf->host) == 0) {
+            return i;
+        }
+    }
+    {
+        mc_server *added = apr_array_push(list);
+
+        memset(added, 0, sizeof(*added));
+        added->host = conf->host;
+        added->port = conf->port;
+        added->name = apr_psprintf(p, "%s:%u", conf->host,
+                                   (unsigned)conf->port);
+    }
+    return list->nelts - 1;
+}
+
+/* Servers up and down, and the outage flag (no server up), as gauges. */
+static void publish_health(void)
+{
+    int up = 0, i;
+
+    for (i = 0; i < nservers; i++) {
+        up += !__atomic_load_n(&health[i].down, __ATOMIC_ACQUIRE);
+    }
+    bearer_metrics_set(BEARER_G_MEMCACHE_UP, up);
+    bearer_metrics_set(BEARER_G_MEMCACHE_DOWN, nservers - up);
+    bearer_metrics_set(BEARER_G_OUTAGE, nservers > 0 && up == 0);
+}
+
+int bearer_mc_post_config(apr_pool_t *pconf, server_rec *main_server)
+{
+    apr_array_header_t *list = apr_array_make(pconf, 4, sizeof(mc_server));
+    apr_pool_t *process_pool = main_server->process->pool;
+    health_segment *seg = NULL;
+    const char *signature = "";
+    server_rec *s;
+    apr_status_t rv;
+    int i;
+
+    for (s = main_server; s; s = s->next) {
+        bearer_server_conf *conf = ap_get_module_config(s->module_config,
+                                                        &bearer_module);
+
+        for (i = 0; conf->memcache && i < conf->memcache->nelts; i++) {
+            bearer_memcache_server *m = &APR_ARRAY_IDX(conf->memcache, i,
+                                                       bearer_memcache_server);
+
+            m->index = register_server(pconf, list, m);
+        }
+    }
+    servers = (mc_server *)list->elts;
+    nservers = list->nelts;
+    health = NULL;
+    if (nservers == 0) {
+        return OK;
+    }
+    for (i = 0; i < nservers; i++) {
+        signature = apr_pstrcat(pconf, signature, servers[i].name, " ", NULL);
+    }
+
+    /* Like the token table, health outlives graceful restarts as long as
+     * the server list stays the same. */
+    apr_pool_userdata_get((void **)&seg, HEALTH_USERDATA_KEY, process_pool);
+    if (seg && strcmp(seg->signature, signature) != 0) {
+        apr_shm_destroy(seg->shm);
+        seg->shm = NULL;
+    }
+    if (!seg) {
+        seg = apr_pcalloc(process_pool, sizeof(*seg));
+        apr_pool_userdata_set(seg, HEALTH_USERDATA_KEY, apr_pool_cleanup_null,
+                              process_pool);
+    }
+    if (!seg->shm) {
+        rv = apr_shm_create(&seg->shm, sizeof(server_health) * nservers,
+                            NULL, process_pool);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, main_server,
+                         BRRLOG(00080) "BearerMemcache: cannot create the "
+                         "shared memory for %d servers' health", nservers);
+            return !OK;
+        }
+        memset(apr_shm_baseaddr_get(seg->shm), 0,
+               sizeof(server_health) * nservers);
+        seg->signature = apr_pstrdup(process_pool, signature);
+    }
+    health = apr_shm_baseaddr_get(seg->shm);
+    return OK;
+}
+
+void bearer_mc_publish_health(void)
+{
+    if (health) {
+        publish_health();
+    }
+}
+
+static apr_status_t close_idle_connections(void *data)
+{
+    mc_server *srv = data;
+
+    while (srv->idle) {
+        mc_conn *c = srv->idle;
+
+        srv->idle = c->next;
+        apr_socket_close(c->sock);
+        apr_pool_destroy(c->pool);
+    }
+    srv->nidle = 0;
+    return APR_SUCCESS;
+}
+
+void bearer_mc_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    int i;
+
+    for (i = 0; i < nservers; i++) {
+        mc_server *srv = &servers[i];
+        apr_status_t rv;
+
+        srv->idle = NULL;
+        srv->nidle = 0;
+        rv = apr_thread_mutex_create(&srv->lock, APR_THREAD_MUTEX_DEFAULT,
+                                     pchild);
+        if (rv != APR_SUCCESS) {
+            srv->lock = NULL;
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, BRRLOG(00081)
+                         "memcached %s: cannot create a mutex; this child "
+                         "will not use it", srv->name);
+            continue;
+        }
+        rv = apr_sockaddr_info_get(&srv->addr, srv->host, APR_UNSPEC,
+                                   srv->port, 0, pchild);
+        if (rv != APR_SUCCESS) {
+            srv->addr = NULL;
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, BRRLOG(00082)
+                         "memcached %s: cannot resolve its address",
+                         srv->name);
+        }
+        apr_pool_cleanup_register(pchild, srv, close_idle_connections,
+                                  apr_pool_cleanup_null);
+    }
+}
+
+int bearer_mc_server_up(int server)
+{
+    return health && !__atomic_load_n(&health[server].down, __ATOMIC_ACQUIRE);
+}
+
+void bearer_mc_mark_dirty(int server)
+{
+    if (health) {
+        __atomic_store_n(&health[server].dirty, 1, __ATOMIC_RELEASE);
+    }
+}
+
+/* May a request use this server now? Up: yes. Down: only the one request
+ * that wins the probe once the retry time has come. */
+static int may_use(int server, apr_time_t now)
+{
+    server_health *h = &health[server];
+    apr_int64_t retry_at;
+
+    if (!__atomic_load_n(&h->down, __ATOMIC_ACQUIRE)) {
+        return 1;
+    }
+    retry_at = __atomic_load_n(&h->retry_at, __ATOMIC_ACQUIRE);
+    if (now < retry_at) {
+        return 0;
+    }
+    return __atomic_compare_exchange_n(&h->retry_at, &retry_at,
+                                       now + RETRY_INTERVAL, 0,
+                                       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+static void mark_down(server_rec *s, int server, apr_status_t rv,
+                      const char *what)
+{
+    server_health *h = &health[server];
+    apr_uint32_t was_up = 0;
+
+    __atomic_store_n(&h->retry_at, apr_time_now() + RETRY_INTERVAL,
+                     __ATOMIC_RELEASE);
+    if (__atomic_compare_exchange_n(&h->down, &was_up, 1, 0,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        /* once per outage, not once per request */
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, BRRLOG(00083)
+                     "memcached %s is unreachable (%s); skipping it and "
+                     "probing every %d s", servers[server].name, what,
+                     (int)apr_time_sec(RETRY_INTERVAL));
+        publish_health();
+    }
+    bearer_metrics_add(APR_STATUS_IS_TIMEUP(rv) || APR_STATUS_IS_EAGAIN(rv)
+                       ? BEARER_M_MEMCACHE_TIMEOUT : BEARER_M_MEMCACHE_ERROR,
+                       1);
+}
+
+static void mark_up(server_rec *s, int server)
+{
+    apr_uint32_t was_down = 1;
+
+    if (__atomic_compare_exchange_n(&health[server].down, &was_down, 0, 0,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, BRRLOG(00084)
+                     "memcached %s answers again", servers[server].name);
+        publish_health();
+    }
+}
+
+/* ---- connections ----------------------------------------------------------- */
+
+/* What is left of the deadline, as a socket timeout. Past it, 0: a
+ * non-blocking look at what has already arrived. */
+static void clip_timeout(mc_conn *c, apr_time_t deadline)
+{
+    apr_interval_time_t left = deadline - apr_time_now();
+
+    apr_socket_timeout_set(c->sock, left > 0 ? left : 0);
+}
+
+static void conn_destroy(mc_conn *c)
+{
+    apr_socket_close(c->sock);
+    apr_pool_destroy(c->pool);
+}
+
+static mc_conn *conn_acquire(mc_server *srv, apr_time_t deadline,
+                             apr_status_t *rv)
+{
+    mc_conn *c = NULL;
+    apr_pool_t *p;
+
+    if (!srv->lock || !srv->addr) {
+        *rv = APR_EINIT;
+        return NULL;
+    }
+    apr_thread_mutex_lock(srv->lock);
+    if (srv->idle) {
+        c = srv->idle;
+        srv->idle = c->next;
+        srv->nidle--;
+    }
+    apr_thread_mutex_unlock(srv->lock);
+    if (c) {
+        return c;
+    }
+
+    *rv = apr_pool_create_unmanaged_ex(&p, NULL, NULL);
+    if (*rv != APR_SUCCESS) {
+        return NULL;
+    }
+    c = apr_pcalloc(p, sizeof(*c));
+    c->pool = p;
+    *rv = apr_socket_create(&c->sock, srv->addr->family, SOCK_STREAM,
+                            APR_PROTO_TCP, p);
+    if (*rv == APR_SUCCESS) {
+        apr_socket_opt_set(c->sock, APR_TCP_NODELAY, 1);
+        clip_timeout(c, deadline);
+        *rv = apr_socket_connect(c->sock, srv->addr);
+    }
+    if (*rv != APR_SUCCESS) {
+        if (c->sock) {
+            apr_socket_close(c->sock);
+        }
+        apr_pool_destroy(p);
+        return NULL;
+    }
+    return c;
+}
+
+static void conn_release(mc_server *srv, mc_conn *c)
+{
+    if (c->rpos != c->rlen) {
+        conn_destroy(c);        /* unread bytes: out of step, never reuse */
+        return;
+    }
+    apr_thread_mutex_lock(srv->lock);
+    if (srv->nidle < IDLE_MAX) {
+        c->next = srv->idle;
+        srv->idle = c;
+        srv->nidle++;
+        c = NULL;
+    }
+    apr_thread_mutex_unlock(srv->lock);
+    if (c) {
+        conn_destroy(c);
+    }
+}
+
+static apr_status_t send_all(mc_conn *c, apr_time_t deadline,
+                             const char *buf, apr_size_t len)
+{
+    while (len > 0) {
+        apr_size_t n = len;
+        apr_status_t rv;
+
+        clip_timeout(c, deadline);
+        rv = apr_socket_send(c->sock, buf, &n);
+        if (rv != APR_SUCCESS && n == 0) {
+            return rv;
+        }
+        buf += n;
+        len -= n;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t fill(mc_conn *c, apr_time_t deadline)
+{
+    apr_size_t n;
+    apr_status_t rv;
+
+    if (c->rpos > 0) {
+        memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+        c->rlen -= c->rpos;
+        c->rpos = 0;
+    }
+    if (c->rlen == sizeof(c->rbuf)) {
+        return APR_ENOSPC;
+    }
+    n = sizeof(c->rbuf) - c->rlen;
+    clip_timeout(c, deadline);
+    rv = apr_socket_recv(c->sock, c->rbuf + c->rlen, &n);
+    if (n > 0) {
+        c->rlen += n;
+        return APR_SUCCESS;
+    }
+    return rv == APR_SUCCESS ? APR_EOF : rv;
+}
+
+/* One CRLF-terminated line, without the CRLF, NUL-terminated. */
+static apr_status_t read_line(mc_conn *c, apr_time_t deadline, char *line)
+{
+    for (;;) {
+        char *start = c->rbuf + c->rpos;
+        apr_size_t avail = c->rlen - c->rpos;
+        char *nl = memchr(start, '\n', avail);
+        apr_status_t rv;
+
+        if (nl) {
+            apr_size_t len = (apr_size_t)(nl - start);
+
+            if (len == 0 || start[len - 1] != '\r' || len - 1 >= ANSWER_LINE_MAX) {
+                return APR_EGENERAL;
+            }
+            memcpy(line, start, len - 1);
+            line[len - 1] = '\0';
+            c->rpos += len + 1;
+            return APR_SUCCESS;
+        }
+        if (avail >= ANSWER_LINE_MAX) {
+            return APR_EGENERAL;
+        }
+        rv = fill(c, deadline);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+}
+
+/* Exactly len bytes into dest, or skipped when dest is NULL. */
+static apr_status_t read_exact(mc_conn *c, apr_time_t deadline, char *dest,
+                               apr_size_t len)
+{
+    while (len > 0) {
+        apr_size_t avail = c->rlen - c->rpos;
+        apr_status_t rv;
+
+        if (avail == 0) {
+            rv = fill(c, deadline);
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+            continue;
+        }
+        if (avail > len) {
+            avail = len;
+        }
+        if (dest) {
+            memcpy(dest, c->rbuf + c->rpos, avail);
+            dest += avail;
+        }
+        c->rpos += avail;
+        len -= avail;
+    }
+    return APR_SUCCESS;
+}
+
+/* ---- the protocol ------------------------------------------------------------ */
+
+/* memcached reads an exptime over 30 days as a Unix date. */
+static apr_int64_t exptime_of(apr_int64_t expires_at)
+{
+    apr_int64_t rel = expires_at - apr_time_sec(apr_time_now());
+
+    if (rel < 1) {
+        return 1;
+    }
+    return rel > RELATIVE_EXPTIME_MAX ? expires_at : rel;
+}
+
+static const char *command_of(apr_pool_t *p, const bearer_mc_op *op,
+                              apr_size_t *len)
+{
+    const char *cmd = NULL;
+
+    switch (op->kind) {
+    case BEARER_MC_GET:
+        cmd = apr_pstrcat(p, "get ", op->key, "\r\n", NULL);
+        break;
+    case BEARER_MC_ADD:
+    case BEARER_MC_SET: {
+        const char *head = apr_psprintf(p, "%s %s 0 %" APR_INT64_T_FMT " %"
+                                        APR_SIZE_T_FMT "\r\n",
+                                        op->kind == BEARER_MC_ADD ? "add"
+                                                                  : "set",
+                                        op->key, exptime_of(op->expires_at),
+                                        op->value_len);
+        apr_size_t head_len = strlen(head);
+        char *buf = apr_palloc(p, head_len + op->value_len + 2);
+
+        memcpy(buf, head, head_len);
+        memcpy(buf + head_len, op->value, op->value_len);
+        memcpy(buf + head_len + op->value_len, "\r\n", 2);
+        *len = head_len + op->value_len + 2;
+        return buf;
+    }
+    case BEARER_MC_INCR:
+        cmd = apr_psprintf(p, "incr %s %" APR_UINT64_T_FMT "\r\n", op->key,
+                           op->delta);
+        break;
+    }
+    *len = strlen(cmd);
+    return cmd;
+}
+
+/* Parses "VALUE <key> <flags> <bytes>" for our key; -1 if it is not. */
+static apr_int64_t value_length(const char *line, const char *key)
+{
+    apr_size_t klen = strlen(key);
+    const char *p;
+    char *end;
+    apr_int64_t bytes;
+
+    if (strncmp(line, "VALUE ", 6) != 0 || strncmp(line + 6, key, klen) != 0
+            || line[6 + klen] != ' ') {
+        return -1;
+    }
+    p = line + 6 + klen + 1;
+    while (apr_isdigit(*p)) {           /* flags */
+        p++;
+    }
+    if (*p != ' ' || !apr_isdigit(p[1])) {
+        return -1;
+    }
+    bytes = apr_strtoi64(p + 1, &end, 10);
+    if ((*end != '\0' && *end != ' ') || bytes < 0 || bytes > ITEM_MAX) {
+        return -1;
+    }
+    return bytes;
+}
+
+/* Reads the answer to op; APR_SUCCESS when the exchange completed (the
+ * status says how), an error when the connection is no longer usable. */
+static apr_status_t read_answer(mc_conn *c, apr_time_t deadline,
+                                apr_pool_t *pool, bearer_mc_op *op)
+{
+    char line[ANSWER_LINE_MAX];
+    apr_status_t rv = read_line(c, deadline, line);
+    apr_int64_t bytes;
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    switch (op->kind) {
+    case BEARER_MC_GET:
+        if (strcmp(line, "END") == 0) {
+            op->status = BEARER_MC_NOT_FOUND;
+            return APR_SUCCESS;
+        }
+        bytes = value_length(line, op->key);
+        if (bytes < 0) {
+            return APR_EGENERAL;
+        }
+        if (bytes > BEARER_RECORD_MAX) {
+            /* not ours: skip it without holding it */
+            rv = read_exact(c, deadline, NULL, (apr_size_t)bytes);
+            op->status = BEARER_MC_BAD_VALUE;
+        }
+        else {
+            op->data = apr_palloc(pool, (apr_size_t)bytes + 1);
+            op->data_len = (apr_size_t)bytes;
+            rv = read_exact(c, deadline, (char *)op->data,
+                            (apr_size_t)bytes);
+            op->status = BEARER_MC_OK;
+        }
+        if (rv == APR_SUCCESS) {
+            rv = read_line(c, deadline, line);      /* the data's CRLF */
+        }
+        if (rv == APR_SUCCESS && line[0] != '\0') {
+            rv = APR_EGENERAL;
+        }
+        if (rv == APR_SUCCESS) {
+            rv = read_line(c, deadline, line);
+        }
+        return rv == APR_SUCCESS && strcmp(line, "END") != 0 ? APR_EGENERAL
+                                                             : rv;
+    case BEARER_MC_ADD:
+    case BEARER_MC_SET:
+        if (strcmp(line, "STORED") == 0) {
+            op->status = BEARER_MC_OK;
+        }
+        else if (strcmp(line, "NOT_STORED") == 0
+                 || strcmp(line, "EXISTS") == 0) {
+            op->status = BEARER_MC_NOT_FOUND;
+        }
+        else {
+            return APR_EGENERAL;
+        }
+        return APR_SUCCESS;
+    case BEARER_MC_INCR:
+        if (strcmp(line, "NOT_FOUND") == 0) {
+            op->status = BEARER_MC_NOT_FOUND;
+        }
+        else if (strncmp(line, "CLIENT_ERROR", 12) == 0) {
+            op->status = BEARER_MC_BAD_VALUE;   /* a non-numeric counter */
+        }
+        else {
+            char *end;
+
+            if (!apr_isdigit(line[0])) {
+                return APR_EGENERAL;
+            }
+            op->number = (apr_uint64_t)apr_strtoi64(line, &end, 10);
+            if (*end != '\0') {
+                return APR_EGENERAL;
+            }
+            op->status = BEARER_MC_OK;
+        }
+        return APR_SUCCESS;
+    }
+    return APR_EGENERAL;
+}
+
+/* A dirty server kept values through an absence in which it missed
+ * writes: empty it before anyone reads it again. */
+static apr_status_t flush_if_dirty(server_rec *s, int server, mc_conn *c,
+                                   apr_time_t deadline)
+{
+    server_health *h = &health[server];
+    apr_uint32_t dirty = 1;
+    char line[ANSWER_LINE_MAX];
+    apr_status_t rv;
+
+    if (!__atomic_load_n(&h->dirty, __ATOMIC_ACQUIRE)) {
+        return APR_SUCCESS;
+    }
+    rv = send_all(c, deadline, "flush_all\r\n", 11);
+    if (rv == APR_SUCCESS) {
+        rv = read_line(c, deadline, line);
+    }
+    if (rv == APR_SUCCESS && strcmp(line, "OK") != 0) {
+        rv = APR_EGENERAL;
+    }
+    if (rv == APR_SUCCESS
+            && __atomic_compare_exchange_n(&h->dirty, &dirty, 0, 0,
+                                           __ATOMIC_ACQ_REL,
+                                           __ATOMIC_ACQUIRE)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BRRLOG(00085)
+                     "memcached %s missed writes while unreachable: flushed "
+                     "it before use (its tokens live on in their other "
+                     "replicas and are copied back as they are read)",
+                     servers[server].name);
+    }
+    return rv;
+}
+
+void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
+                   int nops, apr_interval_time_t timeout)
+{
+    apr_time_t now = apr_time_now();
+    apr_time_t deadline = now + timeout;
+    mc_conn **conns = apr_pcalloc(pool, sizeof(*conns) * (apr_size_t)nops);
+    int i;
+
+    /* First every request goes out, so that the servers work in
+     * parallel and one slow server costs the batch one timeout. */
+    for (i = 0; i < nops; i++) {
+        bearer_mc_op *op = &ops[i];
+        const char *cmd;
+        apr_size_t len;
+        apr_status_t rv;
+        mc_conn *c;
+
+        op->status = BEARER_MC_FAILED;
+        if (!health || op->server < 0 || op->server >= nservers
+                || !may_use(op->server, now)) {
+            continue;
+        }
+        c = conn_acquire(&servers[op->server], deadline, &rv);
+        if (!c) {
+            mark_down(s, op->server, rv, "cannot connect");
+            continue;
+        }
+        rv = flush_if_dirty(s, op->server, c, deadline);
+        if (rv == APR_SUCCESS) {
+            cmd = command_of(pool, op, &len);
+            rv = send_all(c, deadline, cmd, len);
+        }
+        if (rv != APR_SUCCESS) {
+            conn_destroy(c);
+            mark_down(s, op->server, rv, "cannot send");
+            continue;
+        }
+        conns[i] = c;
+        bearer_metrics_add(op->kind == BEARER_MC_GET ? BEARER_M_MEMCACHE_GET
+                           : op->kind == BEARER_MC_INCR
+                             ? BEARER_M_MEMCACHE_INCR
+                             : BEARER_M_MEMCACHE_SET, 1);
+    }
+    for (i = 0; i < nops; i++) {
+        apr_status_t rv;
+
+        if (!conns[i]) {
+            continue;
+        }
+        rv = read_answer(conns[i], deadline, pool, &ops[i]);
+        if (rv != APR_SUCCESS) {
+            ops[i].status = BEARER_MC_FAILED;
+            conn_destroy(conns[i]);
+            mark_down(s, ops[i].server, rv,
+                      APR_STATUS_IS_TIMEUP(rv) || APR_STATUS_IS_EAGAIN(rv)
+                      ? "no answer within BearerMemcacheTimeout"
+                      : "broken answer");
+            continue;
+        }
+        conn_release(&servers[ops[i].server], conns[i]);
+        mark_up(s, ops[i].server);
+        /* from the batch's start to this answer: what the request waited */
+        bearer_metrics_observe(BEARER_H_MEMCACHE_SECONDS,
+                               (apr_uint64_t)(apr_time_now() - now));
+    }
+}

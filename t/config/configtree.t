@@ -1,0 +1,129 @@
+# Checks over the whole configuration (mod_bearer/configcheck.c): each
+# mistake fails "httpd -t" with a message naming the directive, the file
+# and the line; the working arrangements pass.
+use strict;
+use warnings;
+
+use Apache::Test qw(-withtestmore);
+use BearerTest;
+use File::Temp qw(tempdir);
+
+my $vars  = Apache::Test::vars();
+my $httpd = $vars->{httpd};
+my $so    = "$vars->{top_dir}/mod_bearer/.libs/mod_bearer.so";
+my $mods  = '/usr/lib/apache2/modules';
+my $dir   = tempdir('cfgtreeXXXXXX', TMPDIR => 1, CLEANUP => 1);
+
+sub put {
+    my ($name, $text, $mode) = @_;
+    my $path = "$dir/$name";
+    open my $fh, '>', $path or die "write $path: $!";
+    print {$fh} $text;
+    close $fh;
+    chmod $mode // 0600, $path;
+    return $path;
+}
+
+my $op  = put('op', ('o' x 40) . "\n");
+my $sec = put('secret', 's' x 40);
+mkdir "$dir/a-directory";
+
+my $n = 0;
+# httpd -t on a config whose first 11 lines are fixed, so that test lines
+# start on line 12 of the file: returns (exit status, output, file)
+sub configtest {
+    my ($lines) = @_;
+    $n++;
+    my $conf = put("c$n.conf", <<EOF . $lines . "\n", 0644);
+ServerRoot "$dir"
+DefaultRuntimeDir "$dir"
+PidFile "$dir/httpd.pid"
+ErrorLog "$dir/error_log.$n"
+ServerName localhost
+Listen 127.0.0.1:8999
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authn_core_module $mods/mod_authn_core.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule authz_user_module $mods/mod_authz_user.so
+LoadModule bearer_module "$so"
+EOF
+    my $out = `"$httpd" -t -f "$conf" 2>&1`;
+    my $status = $? >> 8;
+    if (open my $fh, '<', "$dir/error_log.$n") {
+        local $/;
+        $out .= <$fh> // '';
+    }
+    return ($status, $out, $conf);
+}
+
+my $vhost_a = "<VirtualHost 127.0.0.1:8999>\n    ServerName a.test\n";
+my @bad = (
+    # [ lines (line 12 on), regex the message must match (file added), what ]
+    [ "<Location /tokens>\n    SetHandler bearer-tokens\n</Location>",
+      qr/SetHandler bearer-tokens on line 13 of /,
+      'SetHandler bearer-tokens and no operator token file anywhere' ],
+    [ "<VirtualHost 127.0.0.1:8999>\n    BearerOperatorTokenFile $op\n</VirtualHost>\n"
+      . "<VirtualHost 127.0.0.1:8999>\n    ServerName b.test\n"
+      . "    <Location /tokens>\n        SetHandler bearer-tokens\n    </Location>\n</VirtualHost>",
+      qr/SetHandler bearer-tokens on line 18 of .*virtual host of line 15/,
+      'SetHandler bearer-tokens in a vhost without operator tokens (another vhost has some)' ],
+    [ "<Location /api>\n    Require bearer-scope a:b\n</Location>",
+      qr/Require bearer-scope a:b on line 13 of .*no AuthType Bearer applies to <Location \/api> \(line 12\)/,
+      'Require bearer-scope in a Location without AuthType' ],
+    [ "<Location /api>\n    <RequireAll>\n        Require valid-user\n        Require bearer-operator\n    </RequireAll>\n</Location>",
+      qr/Require bearer-operator on line 15 of /,
+      'Require bearer-operator inside <RequireAll> without AuthType' ],
+    [ "<Location /ab>\n    AuthType Bearer\n</Location>\n<Location /abc>\n    Require bearer-scope x\n</Location>",
+      qr/Require bearer-scope x on line 16 of /,
+      'AuthType Bearer on /ab does not reach /abc (not a path segment)' ],
+    [ "<Location /api>\n    AuthType Basic\n    AuthName x\n    Require bearer-scope x\n</Location>",
+      qr/Require bearer-scope x on line 15 of .*AuthType Basic \(on line 13 /,
+      'Require bearer-scope under AuthType Basic' ],
+    [ "<VirtualHost 127.0.0.1:8999>\n    <Location /api>\n        AuthType Bearer\n    </Location>\n</VirtualHost>\n"
+      . "<VirtualHost 127.0.0.1:8999>\n    ServerName b.test\n    <Location /api>\n        Require bearer-scope x\n    </Location>\n</VirtualHost>",
+      qr/Require bearer-scope x on line 20 of /,
+      "another vhost's AuthType Bearer does not reach this vhost" ],
+    [ "BearerMemcache 127.0.0.1:11211",
+      qr/BearerMemcache on line 12 of .*BearerSecretFile is not set/,
+      'BearerMemcache without BearerSecretFile' ],
+    [ "BearerSecretFile $sec\n<VirtualHost 127.0.0.1:8999>\n    BearerSecretFile $dir/a-directory\n</VirtualHost>",
+      qr/line 14 of .*\n?.*BearerSecretFile: .*a-directory is not a regular file/,
+      'a BearerSecretFile that is a directory (unreadable as a file)' ],
+);
+my @good = (
+    [ "BearerOperatorTokenFile $op\n<Location /tokens>\n    SetHandler bearer-tokens\n</Location>",
+      'SetHandler bearer-tokens with an operator token file' ],
+    [ "BearerOperatorTokenFile $op\n<VirtualHost 127.0.0.1:8999>\n"
+      . "    <Location /tokens>\n        SetHandler bearer-tokens\n    </Location>\n</VirtualHost>",
+      'a vhost endpoint inheriting the main server operator tokens' ],
+    [ "<VirtualHost 127.0.0.1:8999>\n    BearerOperatorTokenFile $op\n"
+      . "    <Location /tokens>\n        SetHandler bearer-tokens\n    </Location>\n</VirtualHost>",
+      'a vhost endpoint with operator tokens of its own' ],
+    [ "<Location /p>\n    AuthType bearer\n</Location>\n<Location /p/q>\n    Require bearer-scope x\n</Location>",
+      'AuthType Bearer (any case) in an enclosing Location path' ],
+    [ "<Location /api>\n    AuthType Bearer\n    <RequireAny>\n        Require bearer-scope x\n        Require bearer-operator\n    </RequireAny>\n</Location>",
+      'Require lines in <RequireAny> under AuthType Bearer' ],
+    [ "<LocationMatch \"^/s/(?<id>[^/]+)\">\n    AuthType Bearer\n    Require bearer-scope \"s:%{env:MATCH_ID}\"\n</LocationMatch>",
+      'LocationMatch with its own AuthType Bearer' ],
+    [ "<LocationMatch \"^/s/\">\n    AuthType Bearer\n</LocationMatch>\n<Location /s/x>\n    Require bearer-scope x\n</Location>",
+      'an AuthType Bearer in a regex section may reach: passes' ],
+    [ "<Location /api>\n    AuthType Bearer\n</Location>\n<VirtualHost 127.0.0.1:8999>\n    <Location /api/v1>\n        Require bearer-scope x\n    </Location>\n</VirtualHost>",
+      "a vhost Location under the main server's AuthType Bearer" ],
+    [ "BearerSecretFile $sec\nBearerMemcache 127.0.0.1:11211",
+      'BearerMemcache with BearerSecretFile' ],
+);
+plan tests => @bad + @good;
+
+for my $case (@bad) {
+    my ($lines, $named, $what) = @$case;
+    my ($status, $out, $conf) = configtest($lines);
+    ok($status != 0 && $out =~ $named && $out =~ /\Q$conf\E/,
+       "$what: configtest fails, naming the directive, file and line")
+        or diag("exit $status, output:\n$out");
+}
+for my $case (@good) {
+    my ($lines, $what) = @$case;
+    my ($status, $out) = configtest($lines);
+    ok($status == 0 && $out =~ /Syntax OK/, "$what: configtest passes")
+        or diag("exit $status, output:\n$out");
+}

@@ -1,0 +1,83 @@
+# The live server's answers against docs/openapi.yaml: each documented
+# operation and status the suite's server can produce, checked by
+# BearerTest::OpenAPI (status documented, required headers, JSON schema).
+# The checker must also reject answers that break the document.
+use strict;
+use warnings;
+
+use Apache::Test qw(-withtestmore);
+use BearerTest;
+use BearerTest::OpenAPI;
+use HTTP::Response ();
+
+my $api = BearerTest::OpenAPI->load(Apache::Test::vars()->{top_dir} . '/docs/openapi.yaml');
+
+my $C = '/auth/v1/access-tokens';
+my $I = '/auth/v1/access-tokens/{token_id}';
+my $S = '/auth/v1/access-tokens/self';
+
+my $full = mint_ok({ scopes => ['stream:view'], subject => 's-1',
+                     metadata => { plan => 'gold' }, max_uses => 5, ttl => 60 });
+my $plain = mint_ok();
+my $selfie = mint_ok();
+my $victim = mint_ok();
+
+my @cases = (
+    # [ what, method, template, request ]
+    [ 'mint, empty body',           POST => $C, sub { req(POST => ENDPOINT, token => OPERATOR_TOKEN) } ],
+    [ 'mint, every field',          POST => $C, sub { req(POST => ENDPOINT, token => OPERATOR_TOKEN,
+          json => { scope => 'stream:view', ttl => 30, subject => 'x', metadata => {}, max_uses => 1 }) } ],
+    [ 'mint, unknown field',        POST => $C, sub { req(POST => ENDPOINT, token => OPERATOR_TOKEN, json => { nope => 1 }) } ],
+    [ 'mint, bad scope',            POST => $C, sub { req(POST => ENDPOINT, token => OPERATOR_TOKEN, json => { scopes => ['admin'] }) } ],
+    [ 'mint, no token',             POST => $C, sub { req(POST => ENDPOINT) } ],
+    [ 'mint, malformed credentials', POST => $C, sub { req(POST => ENDPOINT, auth => 'Bearer a b') } ],
+    [ 'mint, client token',         POST => $C, sub { req(POST => ENDPOINT, token => $plain->{access_token}) } ],
+    [ 'mint, body too large',       POST => $C, sub { req(POST => ENDPOINT, token => OPERATOR_TOKEN,
+          body => '{"subject":"' . ('x' x 17000) . '"}', content_type => 'application/json') } ],
+    [ 'mint, text/plain body',      POST => $C, sub { req(POST => ENDPOINT, token => OPERATOR_TOKEN,
+          body => 'hello', content_type => 'text/plain') } ],
+    [ 'GET by id, all fields',      GET => $I, sub { req(GET => token_path($full->{token_id}), token => OPERATOR_TOKEN) } ],
+    [ 'GET by id, few fields',      GET => $I, sub { req(GET => token_path($plain->{token_id}), token => OPERATOR_TOKEN) } ],
+    [ 'GET by id, unknown',         GET => $I, sub { req(GET => token_path('A' x 22), token => OPERATOR_TOKEN) } ],
+    [ 'GET by id, client token',    GET => $I, sub { req(GET => token_path($full->{token_id}), token => $plain->{access_token}) } ],
+    [ 'GET by id, unknown token',   GET => $I, sub { req(GET => token_path($full->{token_id}), token => forge_token()) } ],
+    [ 'GET self',                   GET => $S, sub { req(GET => token_path('self'), token => $full->{access_token}) } ],
+    [ 'GET self, operator',         GET => $S, sub { req(GET => token_path('self'), token => OPERATOR_TOKEN) } ],
+    [ 'DELETE by id',               DELETE => $I, sub { req(DELETE => token_path($victim->{token_id}), token => OPERATOR_TOKEN) } ],
+    [ 'DELETE by id, again',        DELETE => $I, sub { req(DELETE => token_path($victim->{token_id}), token => OPERATOR_TOKEN) } ],
+    [ 'DELETE self',                DELETE => $S, sub { req(DELETE => token_path('self'), token => $selfie->{access_token}) } ],
+    [ 'DELETE self, revoked token', DELETE => $S, sub { req(DELETE => token_path('self'), token => $selfie->{access_token}) } ],
+);
+
+plan tests => @cases + 4;
+
+my %statuses;
+for my $c (@cases) {
+    my ($what, $method, $template, $send) = @$c;
+    my $res = $send->();
+    $statuses{$res->code}++;
+    my @errors = $api->check_response($method, $template, $res);
+    ok(!@errors, "$what: " . $res->code . " matches docs/openapi.yaml")
+        or diag(join("\n", @errors) . "\n" . BearerTest::describe($res));
+}
+is(join(',', sort keys %statuses), '200,201,204,400,401,403,404,413,415',
+   'every documented status but 503 was produced and checked');
+
+# ---- the checker can fail ------------------------------------------------------
+sub fake {
+    my ($code, $body, %h) = @_;
+    my $res = HTTP::Response->new($code);
+    $res->header('Content-Type' => 'application/json', %h);
+    $res->content($body);
+    return $res;
+}
+my @e = $api->check_response(post => $C, fake(201,
+    '{"access_token":"bt_x","token_type":"Bearer","expires_in":1,"expires_at":2,"scope":"","token_id":"short"}',
+    'Cache-Control' => 'no-store', Pragma => 'no-cache', Location => '/x'));
+ok(scalar(grep { /token_id/ } @e) && scalar(grep { /access_token/ } @e),
+   'a 201 with a bad token_id and access_token is rejected') or diag(join "\n", @e);
+@e = $api->check_response(post => $C, fake(201, '{"token_type":"Bearer"}'));
+ok(scalar(grep { /Pragma/ } @e) && scalar(grep { /required 'access_token'/ } @e),
+   'a 201 without Pragma and fields is rejected') or diag(join "\n", @e);
+@e = $api->check_response(get => $I, fake(418, '{}'));
+ok(scalar(grep { /not documented/ } @e), 'an undocumented status is rejected') or diag(join "\n", @e);
