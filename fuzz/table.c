@@ -14,7 +14,7 @@
  *    last inserted, its expiry and uses; of a key the model does not hold,
  *    MISSING (or BUSY once a writer has died: a reader cannot tell a dead
  *    writer's slot from a live one's);
- *  - a dead writer, an eviction (evictable inserts) or FULL never make a
+ *  - a dead writer, an eviction of a cache copy or FULL never make a
  *    lookup return another record's bytes or a torn record: at worst the
  *    affected keys read MISSING/BUSY until they are written again;
  *  - take-a-use never goes below zero nor takes more uses than max_uses;
@@ -153,7 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (rlen > 16384) {
                 FUZZ_CHECK(st == BEARER_TABLE_TOO_BIG);
             }
-            if (evictable && st == BEARER_TABLE_OK) {
+            /* any insert may take a cache copy's (evictable) slot */
+            if (st == BEARER_TABLE_OK) {
                 unsigned j;
                 for (j = 0; j < NKEYS; j++) {
                     if (model[j].live && model[j].evictable) {
