@@ -140,4 +140,13 @@ bearer_table_status bearer_table_remove(const bearer_table_t *t,
 
 void bearer_table_stats(const bearer_table_t *t, bearer_table_stats_t *out);
 
+#ifdef BEARER_FAULT_INJECTION
+/* Test builds only (unit tests, the fault-test module; never the module's
+ * production build): when set, called by every slot write once the slot's
+ * sequence counter is odd and before its contents are written, with the
+ * writers' lock held: where a writer that is killed leaves a slot
+ * mid-write. */
+extern void (*bearer_table_fault_hook)(uint32_t idx);
+#endif
+
 #endif

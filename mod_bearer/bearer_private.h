@@ -165,6 +165,8 @@ void bearer_register_authz_providers(apr_pool_t *p);
 
 /* endpoint.c */
 int bearer_endpoint_handler(request_rec *r);
+int bearer_endpoint_note_trace(request_rec *r);       /* translate_name */
+int bearer_endpoint_refuse_trace(request_rec *r);     /* map_to_storage */
 
 /* observe.c: metrics segment, bearer-metrics handler, mod_status section;
  * configcheck.c: checks over the whole configuration tree */

@@ -517,6 +517,61 @@ static int revoke_token(request_rec *r, const bearer_server_conf *sconf,
     }
 }
 
+/*
+ * httpd answers TRACE itself, before authentication and before any
+ * handler (http_core's map_to_storage hook, while TraceEnable is on, its
+ * default): a 200 that echoes the request, the caller's token with it. The
+ * endpoint knows no TRACE: it gets the 405 (or 404) any other unknown
+ * method gets, before httpd's echo runs. Two steps, because map_to_storage
+ * runs with the server's defaults in place of the <Location>'s
+ * configuration: translate_name (which sees it) notes what to answer, and
+ * map_to_storage answers.
+ */
+#define TRACE_NOTE "bearer-refuse-trace"
+
+int bearer_endpoint_note_trace(request_rec *r)
+{
+    core_dir_config *core;
+    const bearer_dir_conf *dconf;
+    const char *handler, *err = NULL;
+    route where;
+
+    if (r->method_number != M_TRACE) {
+        return DECLINED;
+    }
+    core = ap_get_core_module_config(r->per_dir_config);
+    if (!core || !core->expr_handler) {
+        return DECLINED;
+    }
+    handler = ap_expr_str_exec(r, core->expr_handler, &err);
+    if (err || !handler || strcmp(handler, BEARER_HANDLER) != 0) {
+        return DECLINED;
+    }
+    dconf = ap_get_module_config(r->per_dir_config, &bearer_module);
+    classify(r, dconf, &where);
+    apr_table_setn(r->notes, TRACE_NOTE,
+                   where.kind == ROUTE_NOT_FOUND ? "-"
+                   : where.kind == ROUTE_COLLECTION ? "POST" : "GET, DELETE");
+    return DECLINED;
+}
+
+int bearer_endpoint_refuse_trace(request_rec *r)
+{
+    const char *allow;
+
+    if (r->method_number != M_TRACE
+            || !(allow = apr_table_get(r->notes, TRACE_NOTE))) {
+        return DECLINED;
+    }
+    if (strcmp(allow, "-") == 0) {
+        bearer_send_error(r, HTTP_NOT_FOUND, "not_found", "no such resource");
+    }
+    else {
+        method_not_allowed(r, allow);
+    }
+    return DONE;
+}
+
 int bearer_endpoint_handler(request_rec *r)
 {
     const bearer_server_conf *sconf;

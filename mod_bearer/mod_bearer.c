@@ -42,6 +42,11 @@ static void bearer_register_hooks(apr_pool_t *p)
     ap_hook_post_config(bearer_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(bearer_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(bearer_endpoint_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* TRACE on the endpoint: 405, before http_core's echo (MIDDLE) */
+    ap_hook_translate_name(bearer_endpoint_note_trace, NULL, NULL,
+                           APR_HOOK_REALLY_FIRST);
+    ap_hook_map_to_storage(bearer_endpoint_refuse_trace, NULL, NULL,
+                           APR_HOOK_FIRST);
     bearer_register_authn_hooks();
     bearer_register_authz_providers(p);
     bearer_register_ops_hooks();

@@ -61,6 +61,15 @@ int bearer_send_json(request_rec *r, int status, const char *json,
 {
     apr_size_t len = strlen(json);
 
+    /* Refused before its body was read (405, 401, 403): httpd would drop
+     * the unread body after this answer, and a body that breaks off or is
+     * malformed would then replace the answer with its own HTML 400. A
+     * refused request's body is not worth reading: close the connection
+     * after the answer, which also tells httpd to leave the body alone. */
+    if (status >= 400 && r->read_body == REQUEST_NO_BODY
+            && ap_request_has_body(r)) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
     r->status = status;
     ap_set_content_type(r, "application/json");
     /* Token metadata and errors about credentials are never worth caching;

@@ -133,9 +133,12 @@
  *
  * A writer that dies mid-write
  * ----------------------------
- * leaves a slot with an odd seq forever. Readers give up on it after
+ * leaves a slot with an odd seq. Readers give up on it after
  * SEQ_SPINS + SEQ_YIELDS tries and report BUSY (the caller answers 503, not 401: the token
- * may be good). The next writer to probe across it repairs it: it holds
+ * may be good). Every write names its slot in the header first
+ * (header.writing), so the next writer, whatever it writes, repairs that
+ * slot before anything else (repair_unfinished_write); a writer that
+ * probes across an odd slot repairs it too. Either way the writer holds
  * the writers' lock, so an odd seq cannot belong to a writer still
  * running; the slot's contents are half-written and untrustworthy, so it
  * becomes REMOVED (a tombstone: chains through it stay intact) with a new
@@ -196,7 +199,9 @@ typedef struct {
     uint64_t removes;
     uint32_t used_slots;
     uint32_t serial;           /* last generation handed out */
-    uint64_t pad1[4];
+    uint32_t writing;          /* slot + 1 a writer is inside, 0 = none */
+    uint32_t pad1a;
+    uint64_t pad1[3];
     /* lines 2..: readers' counters */
     stripe_t stripes[TABLE_STRIPES];
 } table_header_t;
@@ -410,24 +415,42 @@ static int expired_at(const uint64_t *copy, int64_t now)
  * it is left odd while we write and made even at the end, which is the
  * repair.
  */
-static void write_slot(uint64_t *slot, const uint64_t *image, unsigned nwords)
+#ifdef BEARER_FAULT_INJECTION
+void (*bearer_table_fault_hook)(uint32_t idx);
+#define FAULT_POINT(idx)                                                    \
+    do {                                                                    \
+        if (bearer_table_fault_hook) {                                      \
+            bearer_table_fault_hook(idx);                                   \
+        }                                                                   \
+    } while (0)
+#else
+#define FAULT_POINT(idx) do { } while (0)
+#endif
+
+static void write_slot(const bearer_table_t *t, uint32_t idx,
+                       const uint64_t *image, unsigned nwords)
 {
+    uint64_t *slot = slot_at(t, idx);
     uint64_t w0 = __atomic_load_n(&slot[0], __ATOMIC_RELAXED);
     uint32_t seq = w0_seq(w0);
     unsigned i;
 
+    /* for the next writer, should this one die before the end */
+    __atomic_store_n(&header_of(t)->writing, idx + 1, __ATOMIC_RELAXED);
     if (!(seq & 1)) {
         seq++;
         __atomic_store_n(&slot[0], (w0 & ~SEQ_MASK) | seq, __ATOMIC_RELAXED);
     }
     /* the odd seq becomes visible before any of the stores below */
     __atomic_thread_fence(__ATOMIC_RELEASE);
+    FAULT_POINT(idx);       /* test builds: a writer dies here */
     for (i = 1; i < nwords; i++) {
         __atomic_store_n(&slot[i], image[i], __ATOMIC_RELAXED);
     }
     seq++;
     __atomic_store_n(&slot[0], (image[0] & ~SEQ_MASK) | seq,
                      __ATOMIC_RELEASE);
+    __atomic_store_n(&header_of(t)->writing, 0, __ATOMIC_RELAXED);
 }
 
 static uint32_t next_generation(table_header_t *h)
@@ -444,7 +467,7 @@ static void count_used(table_header_t *h, int delta)
 /* Turns a slot into a tombstone (remove, or repair of a stuck slot). */
 static void mark_removed(const bearer_table_t *t, uint32_t idx)
 {
-    uint64_t *slot = slot_at(t, idx);
+    const uint64_t *slot = slot_at(t, idx);
     uint64_t image[2];
     uint64_t w0 = __atomic_load_n(&slot[0], __ATOMIC_RELAXED);
 
@@ -453,7 +476,7 @@ static void mark_removed(const bearer_table_t *t, uint32_t idx)
     }
     image[0] = pack_word0(0, w0_chunk(w0), SLOT_REMOVED, 0);
     image[1] = pack_uses(next_generation(header_of(t)), 0);
-    write_slot(slot, image, 2);
+    write_slot(t, idx, image, 2);
 }
 
 /*
@@ -470,6 +493,31 @@ static void read_header_repairing(const bearer_table_t *t, uint32_t idx,
         mark_removed(t, idx);
         read_slot_locked(slot, copy, SLOT_HDR_WORDS);
     }
+}
+
+/*
+ * A writer killed inside write_slot (a SIGKILLed child) left that slot with
+ * an odd counter, and the header says which slot. The writers' lock has
+ * passed to us, so that writer is gone: repair its slot now, whatever this
+ * write is about, rather than only when some later probe crosses it (until
+ * then every lookup whose probe crosses it and misses would answer BUSY).
+ */
+static void repair_unfinished_write(const bearer_table_t *t)
+{
+    table_header_t *h = header_of(t);
+    uint32_t pending = __atomic_load_n(&h->writing, __ATOMIC_RELAXED);
+    uint64_t copy[1];
+
+    if (pending == 0) {
+        return;
+    }
+    if (pending <= t->nslots) {
+        read_slot_locked(slot_at(t, pending - 1), copy, 1);
+        if (w0_seq(copy[0]) & 1) {
+            mark_removed(t, pending - 1);
+        }
+    }
+    __atomic_store_n(&h->writing, 0, __ATOMIC_RELAXED);
 }
 
 /*
@@ -490,15 +538,13 @@ static void trim_tombstones(const bearer_table_t *t, uint32_t idx)
         return;
     }
     for (i = 0; i < t->nslots; i++, idx = prev_slot(t, idx)) {
-        uint64_t *slot = slot_at(t, idx);
-
-        read_slot_locked(slot, copy, 1);
+        read_slot_locked(slot_at(t, idx), copy, 1);
         if (w0_state(copy[0]) != SLOT_REMOVED || (w0_seq(copy[0]) & 1)) {
             break;
         }
         image[0] = pack_word0(0, 0, SLOT_EMPTY, 0);
         image[1] = pack_uses(next_generation(header_of(t)), 0);
-        write_slot(slot, image, 2);
+        write_slot(t, idx, image, 2);
     }
 }
 
@@ -940,6 +986,7 @@ bearer_table_status bearer_table_insert(const bearer_table_t *t,
     if (t->nslots == 0) {
         return BEARER_TABLE_FULL;
     }
+    repair_unfinished_write(t);
     nchunks = chunks_for((uint32_t)len);
 
     /* Every slot first, so that FULL leaves the table as it was. */
@@ -964,7 +1011,7 @@ bearer_table_status bearer_table_insert(const bearer_table_t *t,
     /* Continuations first, chunk 0 last: see "Records and chunks". */
     for (chunk = nchunks; chunk-- > 0; ) {
         uint32_t clen = chunk_len_for((uint32_t)len, chunk);
-        uint64_t *slot = slot_at(t, taken[chunk]);
+        const uint64_t *slot = slot_at(t, taken[chunk]);
 
         memset(image, 0, sizeof(image));
         image[0] = pack_word0(0, chunk, SLOT_LIVE, evictable);
@@ -982,7 +1029,7 @@ bearer_table_status bearer_table_insert(const bearer_table_t *t,
             != SLOT_LIVE) {
             count_used(h, 1);
         }
-        write_slot(slot, image, SLOT_WORDS);
+        write_slot(t, taken[chunk], image, SLOT_WORDS);
     }
 
     for (chunk = 1; chunk < old_nchunks; chunk++) {
@@ -1002,7 +1049,11 @@ bearer_table_status bearer_table_remove(const bearer_table_t *t,
     uint32_t idx, chunk, nchunks;
     int live;
 
-    if (t->nslots == 0 || !find_locked(t, key, 0, 0, &idx, copy)) {
+    if (t->nslots == 0) {
+        return BEARER_TABLE_MISSING;
+    }
+    repair_unfinished_write(t);
+    if (!find_locked(t, key, 0, 0, &idx, copy)) {
         return BEARER_TABLE_MISSING;
     }
     /* "live" as lookup means it; a dead entry is cleared all the same */

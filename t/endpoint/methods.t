@@ -1,4 +1,5 @@
-# Other methods on the endpoint: 405 with Allow (POST on the collection,
+# Other methods on the endpoint (TRACE too, which httpd would answer itself
+# with an echo of the request and its token): 405 with Allow (POST on the collection,
 # GET, DELETE on an id and on self), decided before authentication.
 use strict;
 use warnings;
@@ -18,9 +19,9 @@ my %as = (
 my @who = ('no credentials', 'the operator', 'a client token', 'an unknown token');
 
 my @cases = (
-    [ ENDPOINT,             [qw(GET PUT PATCH DELETE)], ['POST'] ],
-    [ token_path($id),      [qw(POST PUT PATCH)],       ['GET', 'DELETE'] ],
-    [ token_path('self'),   [qw(POST PUT PATCH)],       ['GET', 'DELETE'] ],
+    [ ENDPOINT,             [qw(GET PUT PATCH DELETE TRACE)], ['POST'] ],
+    [ token_path($id),      [qw(POST PUT PATCH TRACE)], ['GET', 'DELETE'] ],
+    [ token_path('self'),   [qw(POST PUT PATCH TRACE)], ['GET', 'DELETE'] ],
 );
 
 my $n = 0;

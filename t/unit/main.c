@@ -14,6 +14,7 @@ Suite *table_suite(void);
 Suite *fleet_record_suite(void);
 Suite *mac_suite(void);
 Suite *metrics_suite(void);
+Suite *table_faults_suite(void);
 
 int main(void)
 {
@@ -28,6 +29,7 @@ int main(void)
     srunner_add_suite(runner, fleet_record_suite());
     srunner_add_suite(runner, mac_suite());
     srunner_add_suite(runner, metrics_suite());
+    srunner_add_suite(runner, table_faults_suite());
     srunner_run_all(runner, CK_NORMAL);
     failed = srunner_ntests_failed(runner);
     srunner_free(runner);

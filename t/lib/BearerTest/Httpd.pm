@@ -32,19 +32,20 @@ my %running;
 my $owner = $$;
 
 # start(conf => extra lines, port => n, operator_file => 0 to leave out
-#       BearerOperatorTokenFile, timeout => seconds)
+#       BearerOperatorTokenFile, timeout => seconds, so => another build of
+#       the module, mpm => 'prefork' instead of event)
 sub start {
     my ($class, %o) = @_;
     my $run = $ENV{BEARER_T_RUN}
         or die "BEARER_T_RUN is not set: run the suite through t/TEST.PL\n";
     my $vars  = Apache::Test::vars();
     my $httpd = $vars->{httpd};
-    my $so    = "$vars->{top_dir}/mod_bearer/.libs/mod_bearer.so";
+    my $so    = $o{so} || "$vars->{top_dir}/mod_bearer/.libs/mod_bearer.so";
+    my $mpm   = $o{mpm} || $ENV{BEARER_MPM} || 'event';     # as t/TEST.PL chose
     my $mods  = '/usr/lib/apache2/modules';
     my $dir   = tempdir('httpd-XXXXXX', DIR => $run);
     chmod 0711, $dir;
     my $port  = $o{port} || BearerTest::Ports::free_port();
-    my $mpm   = $ENV{BEARER_MPM} || 'event';     # as t/TEST.PL chose
 
     my $user = '';
     if ($> == 0) {
