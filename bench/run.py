@@ -49,7 +49,8 @@ FILE_BODY = b"mod_bearer benchmark: 32 bytes.\n"     # the tiny static file
 MINT_BODY = b'{"scope": "stream:view", "subject": "bench-user", "ttl": 2}'
 MANY = 10000
 MILLION = 1000000
-CACHE_ENTRIES = 65536
+CACHE_ENTRIES = 65536           # server b: the million-token case, as issue 4 asks
+CACHE_ENTRIES_A = 262144        # server a: room for 25 s of minting 2-second tokens
 
 # name, label, target ratio (None: none set), what the issue asks of it
 CASES = [
@@ -189,7 +190,7 @@ class Bench:
         self.wait_port(port, p, name)
         return port
 
-    def apache_conf(self, name, vhosts, listen):
+    def apache_conf(self, name, vhosts, listen, entries):
         t = self.tools
         md = t["moddir"]
         user = ""
@@ -245,7 +246,7 @@ BearerCacheEntries {entries}
 {listen}
 {vhosts}
 """.format(tmp=self.tmp, run=run, user=user, load=load, errlog=errlog,
-           entries=CACHE_ENTRIES, listen="".join("Listen 127.0.0.1:%d\n" % p for p in listen),
+           entries=entries, listen="".join("Listen 127.0.0.1:%d\n" % p for p in listen),
            vhosts="\n".join(vhosts))
         return self.write("httpd-%s.conf" % name, conf)
 
@@ -393,7 +394,7 @@ BearerCacheEntries {entries}
         listen_a = [P[k] for k in ("emb", "fleet", "fleet0")]
         if peers_ok:
             listen_a += [P["oidcshm"], P["oidcmc"], P["stub"]]
-        conf_a = self.apache_conf("a", vh, listen_a)
+        conf_a = self.apache_conf("a", vh, listen_a, CACHE_ENTRIES_A)
         conf_b = self.apache_conf("b", ["""<VirtualHost 127.0.0.1:{p}>
     # fleet mode, a million tokens in memcached, {n} slots of shared memory
     {mc}
@@ -401,7 +402,7 @@ BearerCacheEntries {entries}
     BearerSecretFile "{tmp}/secret-fleet1m"
 {protect}
 </VirtualHost>""".format(p=P["fleet1m"], n=CACHE_ENTRIES, mc=mc_line, tmp=self.tmp,
-                         protect=protect)], [P["fleet1m"]])
+                         protect=protect)], [P["fleet1m"]], CACHE_ENTRIES)
         self.start_apache("a", conf_a, P["emb"])
         self.start_apache("b", conf_b, P["fleet1m"])
         log("bench: apache (event MPM, 2 x 32 threads) on ports %s; memcached on %s"
@@ -501,6 +502,32 @@ BearerCacheEntries {entries}
                 raise SystemExit("bench: case %s served other content" % k)
 
     # ---- measuring ----------------------------------------------------------
+    @staticmethod
+    def cpu_sample():
+        """(busy jiffies of the machine, jiffies used by this program's tree)."""
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        busy = sum(v) - v[3] - v[4]             # all but idle and iowait
+        stats = {}
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    with open("/proc/%s/stat" % d) as f:
+                        st = f.read().rsplit(")", 1)[1].split()
+                    stats[int(d)] = (int(st[1]), sum(int(x) for x in st[11:15]))
+                except (OSError, ValueError, IndexError):
+                    pass
+        me = os.getpid()
+        mine, todo = 0, [me]
+        kids = {}
+        for pid, (ppid, _) in stats.items():
+            kids.setdefault(ppid, []).append(pid)
+        while todo:
+            pid = todo.pop()
+            mine += stats.get(pid, (0, 0))[1]
+            todo.extend(kids.get(pid, []))
+        return busy, mine
+
     def wrk(self, k, duration):
         o = self.opts
         port, method, path, scheme, cred, body = self.case[k]
@@ -509,13 +536,18 @@ BearerCacheEntries {entries}
                 "http://127.0.0.1:%d%s" % (port, path), "--", method, path, scheme, cred]
         if body:
             argv.append(body)
+        c0 = self.cpu_sample()
         r = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 120)
+        c1 = self.cpu_sample()
         m = re.search(r"^BENCH (.*)$", r.stdout, re.M)
         if r.returncode != 0 or not m:
             raise SystemExit("bench: wrk failed on %s: %s %s" % (k, r.stdout, r.stderr))
         d = {kv.split("=")[0]: float(kv.split("=")[1]) for kv in m.group(1).split()}
         d["rps"] = d["requests"] / (d["duration_us"] / 1e6)
         d["errors"] = d["connect"] + d["read"] + d["write"] + d["timeout"] + d["status"]
+        # the share of the machine other programs took meanwhile (0..1)
+        hz, ncpu = os.sysconf("SC_CLK_TCK"), os.cpu_count()
+        d["foreign"] = max(0.0, ((c1[0] - c0[0]) - (c1[1] - c0[1])) / (hz * ncpu * d["duration_us"] / 1e6))
         return d
 
     def errlog_size(self):
@@ -555,8 +587,11 @@ BearerCacheEntries {entries}
                 continue
             rs = [d["rps"] for d in self.runs[k]]
             med = statistics.median(rs)
+            ratios = [d["rps"] / b["rps"] for d, b in zip(self.runs[k], self.runs["plain"])]
             row = {
-                "case": k, "label": label, "rps": med, "ratio": med / base,
+                "case": k, "label": label, "rps": med, "ratio": statistics.median(ratios),
+                "ratio_min": min(ratios), "ratio_max": max(ratios),
+                "foreign": statistics.mean(d["foreign"] for d in self.runs[k]),
                 "p99_ms": statistics.median(d["p99_us"] for d in self.runs[k]) / 1000,
                 "p50_ms": statistics.median(d["p50_us"] for d in self.runs[k]) / 1000,
                 "min": min(rs), "max": max(rs),
@@ -620,18 +655,18 @@ BearerCacheEntries {entries}
     # ---- output ---------------------------------------------------------------
     def table_md(self):
         o = self.opts
-        lines = ["| case | req/s (median) | ratio | p99 ms | spread (min-max) | errors | target | |",
-                 "|---|---:|---:|---:|---:|---:|---|---|"]
+        lines = ["| case | req/s (median) | ratio | ratio min-max | p99 ms | req/s spread (min-max) | errors | other load | target | |",
+                 "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
         for r in self.rows:
             if "skipped" in r:
-                lines.append("| %s | - | - | - | - | - | | not measured: %s |" % (r["label"], r["skipped"]))
+                lines.append("| %s | - | - | - | - | - | - | - | | not measured: %s |" % (r["label"], r["skipped"]))
                 continue
             t = r["target"]
             tgt = ("no errors" if t == "noerr" else (">= %.2f" % t if t else ""))
             met = "" if t is None else ("met" if r["met"] else "**missed**")
-            lines.append("| %s | %.0f | %.3f | %.2f | %.1f%% (%.0f-%.0f) | %d | %s | %s |" % (
-                r["label"], r["rps"], r["ratio"], r["p99_ms"], r["spread"], r["min"], r["max"],
-                r["errors"], tgt, met))
+            lines.append("| %s | %.0f | %.3f | %.3f-%.3f | %.2f | %.1f%% (%.0f-%.0f) | %d | %.0f%% | %s | %s |" % (
+                r["label"], r["rps"], r["ratio"], r["ratio_min"], r["ratio_max"], r["p99_ms"],
+                r["spread"], r["min"], r["max"], r["errors"], r["foreign"] * 100, tgt, met))
         return "\n".join(lines)
 
     def plot(self):
@@ -643,12 +678,12 @@ BearerCacheEntries {entries}
         with open(dat, "w") as f:
             for i, r in enumerate(x for x in self.rows if "skipped" not in x):
                 f.write('%d "%s" %.4f %.4f %.4f %.3f\n' % (
-                    i, r["label"].replace('"', "'"), r["ratio"], r["min"] / base,
-                    r["max"] / base, r["p99_ms"]))
+                    i, r["label"].replace('"', "'"), r["ratio"], r["ratio_min"],
+                    r["ratio_max"], r["p99_ms"]))
         out = PNG if not self.opts.quick else os.path.join(self.tmp, "bench.png")
         gp = """set terminal pngcairo size 1100,640 font "sans,10"
 set output "{out}"
-set title "mod_bearer, req/s as a ratio to the unprotected file (median of {rounds} rounds, bars: min-max)\\n{sub}"
+set title "mod_bearer, req/s as a ratio to the unprotected file in the same round (median of {rounds} rounds, bars: min-max)\\n{sub}"
 set style data histogram
 set style fill solid 0.8 border -1
 set boxwidth 0.7
@@ -694,10 +729,14 @@ plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5", \\
                      "round run one after another in an order rotated each round; one warm-up "
                      "second per case first. Apache event MPM, 2 children x 32 threads, "
                      "KeepAlive On (unlimited requests), no access log, ErrorLog at warn. "
-                     "Ratio = median req/s / median req/s of case 1; p99 = median over the "
-                     "rounds of wrk's 99th percentile; spread = (max - min) / median across "
-                     "rounds; errors = wrk's socket errors plus non-2xx answers, summed over "
-                     "all rounds." % (o.threads, o.connections, o.duration, o.rounds))
+                     "Ratio = median over the rounds of (req/s / req/s of case 1 in the same "
+                     "round), so that drift between rounds cancels; ratio min-max = its range "
+                     "over the rounds; p99 = median over the rounds of wrk's 99th percentile; "
+                     "req/s spread = (max - min) / median across rounds; errors = wrk's socket "
+                     "errors plus non-2xx answers, summed over all rounds; other load = the "
+                     "share of both cores that processes outside this benchmark used during "
+                     "the case's runs (from /proc/stat minus the benchmark's own process tree): "
+                     "0%% means the machine was ours." % (o.threads, o.connections, o.duration, o.rounds))
         lines.append("")
         lines.append(table)
         lines.append("")
@@ -725,6 +764,10 @@ plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5", \\
                          "cache, as intended." % n)
         lines.append("")
         page = 4096
+        lines.append("Shared memory: server a (every case but 5c) has BearerCacheEntries %d, "
+                     "so that 25 s of minting 2-second tokens at full speed never fills its "
+                     "embedded table; server b (case 5c) has %d." % (CACHE_ENTRIES_A, CACHE_ENTRIES))
+        lines.append("")
         lines.append("Shared memory: BearerCacheEntries %d gives bearer_table_bytes = 63 + 1152 "
                      "+ 256 x %d = %d bytes; apr_shm adds an 8-byte size word and the kernel "
                      "rounds to pages: %d expected. Anonymous shared mappings of the "
@@ -759,6 +802,16 @@ plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5", \\
             return
         update_doc("results", text + ("\n\n![req/s ratio per case](benchmarks.png)" if png else ""))
         log("bench: wrote docs/benchmarks.md%s" % (" and docs/benchmarks.png" if png else ""))
+
+    def hold(self, seconds):
+        for k in self.order:
+            port, method, path, scheme, cred, body = self.case[k]
+            log("%-10s %s -t%d -c%d -d10s -s %s http://127.0.0.1:%d%s -- %s %s %s %s %s" % (
+                k, self.tools["wrk"], self.opts.threads, self.opts.connections, LUA, port,
+                path, method, path, scheme, cred, body or ""))
+        log("bench: apache a pid %d, b pid %d; holding for %d s (Ctrl-C stops)"
+            % (self.servers["a"].pid, self.servers["b"].pid, seconds))
+        time.sleep(seconds)
 
     # ---- soak -------------------------------------------------------------------
     def children(self, parent):
@@ -965,6 +1018,9 @@ def main():
     ap.add_argument("--soak", type=int, help="soak for this many seconds instead of the rounds")
     ap.add_argument("--micro", metavar="MICROBENCH", help="callgrind micro-benchmark only")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--hold", type=int, metavar="SECONDS",
+                    help="after setup, print each case's wrk command and keep the servers "
+                         "up this long (for profiling by hand), then stop")
     o = ap.parse_args()
     if o.micro:
         micro(o.micro, o.quick)
@@ -986,7 +1042,9 @@ def main():
     try:
         b.setup()
         b.mach = b.machine()
-        if o.soak:
+        if o.hold:
+            b.hold(min(o.hold, 3600))
+        elif o.soak:
             b.soak(o.soak)
         else:
             b.measure()
