@@ -64,8 +64,8 @@ CASES = [
     ("mintemb", "6a mint (POST), embedded", 0.5),
     ("mintfleet", "6b mint (POST), fleet, replicas 2", 0.3),
     ("basic", "7a peer: Basic, SHA1 htpasswd", None),
-    ("oidcshm", "7b peer: mod_auth_openidc, cache shm", None),
-    ("oidcmc", "7c peer: mod_auth_openidc, cache memcache", None),
+    ("oidcshm", "7b peer: mod_auth_openidc, shm", None),
+    ("oidcmc", "7c peer: mod_auth_openidc, memcache", None),
 ]
 PEERS = {"basic", "oidcshm", "oidcmc"}
 PEER_FIGURES = {"basic": 0.950, "oidcshm": 0.912, "oidcmc": 0.575}
@@ -683,11 +683,12 @@ BearerCacheEntries {entries}
         base = statistics.median(d["rps"] for d in self.runs["plain"])
         with open(dat, "w") as f:
             for i, r in enumerate(x for x in self.rows if "skipped" not in x):
-                f.write('%d "%s" %.4f %.4f %.4f %.3f\n' % (
+                t = r["target"] if isinstance(r["target"], float) else "NaN"
+                f.write('%d "%s" %.4f %.4f %.4f %.3f %s\n' % (
                     i, r["label"].replace('"', "'"), r["ratio"], r["ratio_min"],
-                    r["ratio_max"], r["p99_ms"]))
+                    r["ratio_max"], r["p99_ms"], t))
         out = PNG if not self.opts.quick else os.path.join(self.tmp, "bench.png")
-        gp = """set terminal pngcairo size 1100,640 font "sans,10"
+        gp = """set terminal pngcairo noenhanced size 1200,680 font "sans,10"
 set output "{out}"
 set title "mod_bearer, req/s as a ratio to the unprotected file in the same round (median of {rounds} rounds, bars: min-max)\\n{sub}"
 set style data histogram
@@ -696,13 +697,14 @@ set boxwidth 0.7
 set yrange [0:1.15]
 set ytics 0.1
 set grid ytics
-set xtics rotate by -35 left
-set bmargin 11
-set rmargin 6
-set key off
-plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5", \\
-     "" using 1:3:4:5 with yerrorbars lc rgb "black" pt 0, \\
-     "" using 1:($3+0.03):(sprintf("%.3f",$3)) with labels font "sans,9"
+set xtics rotate by -30 left
+set bmargin 12
+set rmargin 26
+set key top right
+plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5" title "median ratio", \\
+     "" using 1:3:4:5 with yerrorbars lc rgb "black" pt 0 title "min-max over rounds", \\
+     "" using 1:7 with points pt 9 ps 1.6 lc rgb "#c0392b" title "target (issue 4)", \\
+     "" using 1:($3+0.03):(sprintf("%.3f",$3)) with labels font "sans,9" notitle
 """.format(out=out, rounds=self.opts.rounds, dat=dat,
            sub="wrk -t%d -c%d -d%ds, loopback, %s cores, %s" % (
                self.opts.threads, self.opts.connections, self.opts.duration,
