@@ -502,9 +502,9 @@ BearerCacheEntries {entries}
                 raise SystemExit("bench: case %s served other content" % k)
 
     # ---- measuring ----------------------------------------------------------
-    @staticmethod
-    def cpu_sample():
-        """(busy jiffies of the machine, jiffies used by this program's tree)."""
+    def cpu_sample(self):
+        """(busy jiffies of the machine, jiffies used by this program's tree,
+        {process name: jiffies of it and its children})."""
         with open("/proc/stat") as f:
             v = [int(x) for x in f.readline().split()[1:]]
         busy = sum(v) - v[3] - v[4]             # all but idle and iowait
@@ -517,16 +517,19 @@ BearerCacheEntries {entries}
                     stats[int(d)] = (int(st[1]), sum(int(x) for x in st[11:15]))
                 except (OSError, ValueError, IndexError):
                     pass
-        me = os.getpid()
-        mine, todo = 0, [me]
         kids = {}
         for pid, (ppid, _) in stats.items():
             kids.setdefault(ppid, []).append(pid)
-        while todo:
-            pid = todo.pop()
-            mine += stats.get(pid, (0, 0))[1]
-            todo.extend(kids.get(pid, []))
-        return busy, mine
+
+        def tree(root):
+            total, todo = 0, [root]
+            while todo:
+                pid = todo.pop()
+                total += stats.get(pid, (0, 0))[1]
+                todo.extend(kids.get(pid, []))
+            return total
+        groups = {name: tree(p.pid) for name, p in self.procs}
+        return busy, tree(os.getpid()), groups
 
     def wrk(self, k, duration):
         o = self.opts
@@ -548,6 +551,13 @@ BearerCacheEntries {entries}
         # the share of the machine other programs took meanwhile (0..1)
         hz, ncpu = os.sysconf("SC_CLK_TCK"), os.cpu_count()
         d["foreign"] = max(0.0, ((c1[0] - c0[0]) - (c1[1] - c0[1])) / (hz * ncpu * d["duration_us"] / 1e6))
+        # CPU time per request in Apache (parent and children) and memcached:
+        # less sensitive to other load than req/s
+        def per_req(prefix):
+            j = sum(c1[2].get(n, 0) - c0[2].get(n, 0) for n in c1[2] if n.startswith(prefix))
+            return j * 1e6 / hz / max(1, d["requests"])
+        d["apache_us"] = per_req("apache-")
+        d["mc_us"] = per_req("memcached-")
         return d
 
     def errlog_size(self):
@@ -592,6 +602,8 @@ BearerCacheEntries {entries}
                 "case": k, "label": label, "rps": med, "ratio": statistics.median(ratios),
                 "ratio_min": min(ratios), "ratio_max": max(ratios),
                 "foreign": statistics.mean(d["foreign"] for d in self.runs[k]),
+                "apache_us": statistics.median(d["apache_us"] for d in self.runs[k]),
+                "mc_us": statistics.median(d["mc_us"] for d in self.runs[k]),
                 "p99_ms": statistics.median(d["p99_us"] for d in self.runs[k]) / 1000,
                 "p50_ms": statistics.median(d["p50_us"] for d in self.runs[k]) / 1000,
                 "min": min(rs), "max": max(rs),
@@ -660,19 +672,19 @@ BearerCacheEntries {entries}
     # ---- output ---------------------------------------------------------------
     def table_md(self):
         o = self.opts
-        lines = ["| case | req/s (median) | ratio | ratio min-max | p99 ms | req/s spread (min-max) | non-2xx | socket errors | other load | target | |",
-                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+        lines = ["| case | req/s (median) | ratio | ratio min-max | p99 ms | req/s spread (min-max) | Apache CPU us/req | memcached CPU us/req | non-2xx | socket errors | other load | target | |",
+                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
         for r in self.rows:
             if "skipped" in r:
-                lines.append("| %s | - | - | - | - | - | - | - | - | | not measured: %s |" % (r["label"], r["skipped"]))
+                lines.append("| %s | - | - | - | - | - | - | - | - | - | - | | not measured: %s |" % (r["label"], r["skipped"]))
                 continue
             t = r["target"]
             tgt = ("no error answers" if t == "noerr" else (">= %.2f" % t if t else ""))
             met = "" if t is None else ("met" if r["met"] else "**missed**")
-            lines.append("| %s | %.0f | %.3f | %.3f-%.3f | %.2f | %.1f%% (%.0f-%.0f) | %d | %d | %.0f%% | %s | %s |" % (
+            lines.append("| %s | %.0f | %.3f | %.3f-%.3f | %.2f | %.1f%% (%.0f-%.0f) | %.1f | %.1f | %d | %d | %.0f%% | %s | %s |" % (
                 r["label"], r["rps"], r["ratio"], r["ratio_min"], r["ratio_max"], r["p99_ms"],
-                r["spread"], r["min"], r["max"], r["non2xx"], r["sockerr"], r["foreign"] * 100,
-                tgt, met))
+                r["spread"], r["min"], r["max"], r["apache_us"], r["mc_us"], r["non2xx"],
+                r["sockerr"], r["foreign"] * 100, tgt, met))
         return "\n".join(lines)
 
     def plot(self):
@@ -742,7 +754,10 @@ plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5" title "median ratio",
                      "over the rounds; p99 = median over the rounds of wrk's 99th percentile; "
                      "req/s spread = (max - min) / median across rounds; non-2xx = answers "
                      "other than 2xx, socket errors = wrk's connect/read/write errors and "
-                     "timeouts, each summed over all rounds; other load = the "
+                     "timeouts, each summed over all rounds; Apache / memcached CPU us/req = CPU "
+                     "time (user + system, from /proc) of every Apache process (both servers) "
+                     "or every memcached per request served, median over the rounds: the "
+                     "cost of a case with less of the machine's noise; other load = the "
                      "share of both cores that processes outside this benchmark used during "
                      "the case's runs (from /proc/stat minus the benchmark's own process tree): "
                      "0%% means the machine was ours." % (o.threads, o.connections, o.duration, o.rounds))
@@ -750,15 +765,21 @@ plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5" title "median ratio",
         lines.append(table)
         lines.append("")
         base = [r for r in self.rows if r["case"] == "plain"][0]
-        lines.append("Time added per request (1/req/s - 1/baseline req/s, on 2 shared cores):")
+        lines.append("Cost added per request, against case 1: from throughput (1/req/s - "
+                     "1/req/s of case 1, wall time on the two shared cores) and from Apache's "
+                     "CPU time per request (plus memcached's, where it serves the case):")
         lines.append("")
         for r in self.rows:
             if "skipped" in r or r["case"] == "plain":
                 continue
             extra = ""
             if r["case"] in PEER_FIGURES:
-                extra = " (peers.md measured %.3f)" % PEER_FIGURES[r["case"]]
-            lines.append("- %s: %.1f us%s" % (r["label"], r["added_us"], extra))
+                extra = "; peers.md measured a ratio of %.3f" % PEER_FIGURES[r["case"]]
+            mc = ""
+            if r["mc_us"] >= 0.5:
+                mc = " + memcached %.1f us" % r["mc_us"]
+            lines.append("- %s: %.1f us by throughput; Apache CPU %+.1f us%s%s" % (
+                r["label"], r["added_us"], r["apache_us"] - base["apache_us"], mc, extra))
         lines.append("")
         lines.append("Setup: 2 x %d tokens minted through the endpoint in %.1f s each; %s "
                      "(loading %d tokens took %.1f s, wall time of the loader)." % (
