@@ -872,12 +872,22 @@ plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5" title "median ratio",
         return out
 
     def soak(self, seconds):
-        soak_cases = [k for k in self.order if k not in PEERS]
+        # server a: its cases in turn; server b (the million tokens) at the
+        # same time, with a second wrk for the whole soak, so that both
+        # servers' children are under load all along
+        soak_cases = [k for k in self.order if k not in PEERS and k != "fleet1m"]
         chunk = 20 if not self.opts.quick else 5
         samples = {}      # (server, pid) -> list of (t, status)
-        log("bench: soak: %d s at full load, cases in turn (%s), %d s each; RSS every 10 s"
+        log("bench: soak: %d s at full load: server a with %s in turn, %d s each; server b "
+            "with fleet1m all along (a second wrk, -t1 -c16); RSS every 10 s"
             % (seconds, ", ".join(soak_cases), chunk))
         start = time.time()
+        port, method, path, scheme, cred, body = self.case["fleet1m"]
+        side = subprocess.Popen([self.tools["wrk"], "-t1", "-c16", "-d%ds" % seconds, "-s", LUA,
+                                 "http://127.0.0.1:%d%s" % (port, path), "--", method, path,
+                                 scheme, cred], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        self.procs.append(("wrk-b", side))
 
         def sample():
             t = time.time() - start
@@ -913,13 +923,23 @@ plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5" title "median ratio",
                 procs.append((k, d["requests"], d["connect"] + d["read"] + d["write"]
                               + d["timeout"] + d["status"]))
         sample()
+        out, _ = side.communicate(timeout=120)
+        self.procs.remove(("wrk-b", side))
+        m = re.search(r"^BENCH (.*)$", out, re.M)
+        b_req = b_err = 0
+        if m:
+            d = {kv.split("=")[0]: float(kv.split("=")[1]) for kv in m.group(1).split()}
+            b_req = d["requests"]
+            b_err = d["connect"] + d["read"] + d["write"] + d["timeout"] + d["status"]
         total = sum(x[1] for x in procs)
         errs = sum(x[2] for x in procs)
-        lines = ["Soak of %s: %d s at full load (wrk -t%d -c%d), the cases %s in turn, %d s "
-                 "each; %d requests, %d errors. VmRSS and RssAnon (private memory) of every "
-                 "child, sampled every 10 s from /proc/<pid>/status, in KiB:" % (
+        lines = ["Soak of %s: %d s at full load. Server a: wrk -t%d -c%d over the cases %s in "
+                 "turn, %d s each: %d requests, %d errors (non-2xx and socket). Server b at "
+                 "the same time: wrk -t1 -c16 on the million-token case (5c) all along: %d "
+                 "requests, %d errors. VmRSS and RssAnon (private memory) of every child, "
+                 "sampled every 10 s from /proc/<pid>/status, in KiB:" % (
                      self.mach["date"], seconds, self.opts.threads, self.opts.connections,
-                     ", ".join(soak_cases), chunk, total, errs),
+                     ", ".join(soak_cases), chunk, total, errs, b_req, b_err),
                  "",
                  "| server | child pid | samples | VmRSS first | VmRSS last | VmRSS max | RssAnon first | RssAnon last | RssAnon max | RssShmem last |",
                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -938,7 +958,9 @@ plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5" title "median ratio",
             half = [s["RssAnon"] for t, s in ss if t >= seconds / 2]
             if len(half) >= 2:
                 lines.append("- server %s child %d: RssAnon from the middle of the soak to its end: "
-                             "%+d KiB" % (name, pid, half[-1] - half[0]))
+                             "%+d KiB (%s)" % (name, pid, half[-1] - half[0], ", ".join(
+                                 "%d min %d" % (t // 60, s["RssAnon"]) for t, s in ss
+                                 if int(t) // 10 % 12 == 0)))
         text = "\n".join(lines)
         log(text)
         os.makedirs(RESULTS, exist_ok=True)
