@@ -6,11 +6,14 @@
     make -f Makefile.apxs bench-soak            10 min at full load, RSS
     make -f Makefile.apxs bench-micro           callgrind, per validation
 
-It starts its own memcached servers and one Apache (event MPM) that serves
-every case on its own port (virtual hosts), plus a second Apache of the same
-settings for the million-token case (the table is one per server, and a
-table full of a million tokens' cache copies would starve the embedded
-vhost's mints: see docs/benchmarks.md). Then it runs wrk for every case in
+It starts its own memcached servers and two Apaches of the same settings
+(event MPM), each case on its own port (virtual hosts). Server a serves
+mod_bearer's cases but 5c, the baseline and Basic. Server b serves the
+million-token case (the table is one per server, and a table full of a
+million tokens' cache copies would starve the embedded vhost's mints: see
+docs/benchmarks.md) and mod_auth_openidc with its introspection stub (so
+that mod_ssl's and mod_auth_openidc's hooks, which run on every request,
+are not charged to mod_bearer's cases). Then it runs wrk for every case in
 interleaved rounds and prints median req/s, the ratio to the unprotected
 file, p99 latency and the spread across rounds. Every process it starts is
 stopped at the end, also on failure and Ctrl-C. Only 127.0.0.1 is used.
@@ -293,7 +296,8 @@ BearerCacheEntries {entries}
         for k in ("emb", "fleet", "fleet0", "oidcshm", "oidcmc", "stub", "fleet1m"):
             P[k] = self.free_port()
         peers_ok = True
-        vh = []
+        vh = []           # server a: mod_bearer's cases and Basic
+        vh_b = []         # server b: the million tokens, mod_auth_openidc and its stub
         endpoint = """    <Location /auth/v1/access-tokens>
         SetHandler bearer-tokens
         BearerIssuableScopes stream:view stream:start
@@ -356,7 +360,7 @@ BearerCacheEntries {entries}
             os.chmod(os.path.join(self.tmp, "stub.key"), 0o600)
             self.oidc_token = secrets.token_urlsafe(32)
             self.write("cred/oidc", self.oidc_token + "\n", 0o600)
-            vh.append("""<VirtualHost 127.0.0.1:{p}>
+            vh_b.append("""<VirtualHost 127.0.0.1:{p}>
     # introspection stub for mod_auth_openidc (POST served as the static file)
     SSLEngine on
     SSLCertificateFile "{tmp}/stub.crt"
@@ -370,7 +374,7 @@ BearerCacheEntries {entries}
             # mod_log_config is static on Debian; CustomLog is available
             for k, cache in (("oidcshm", "OIDCCacheType shm"),
                              ("oidcmc", 'OIDCCacheType memcache\n    OIDCMemCacheServers "127.0.0.1:%d"' % self.mc_oidc)):
-                vh.append("""<VirtualHost 127.0.0.1:{p}>
+                vh_b.append("""<VirtualHost 127.0.0.1:{p}>
     OIDCCryptoPassphrase "{pp}"
     {cache}
     OIDCOAuthClientID bench
@@ -392,17 +396,18 @@ BearerCacheEntries {entries}
             peers_ok = False
 
         listen_a = [P[k] for k in ("emb", "fleet", "fleet0")]
+        listen_b = [P["fleet1m"]]
         if peers_ok:
-            listen_a += [P["oidcshm"], P["oidcmc"], P["stub"]]
+            listen_b += [P["oidcshm"], P["oidcmc"], P["stub"]]
         conf_a = self.apache_conf("a", vh, listen_a, CACHE_ENTRIES_A)
-        conf_b = self.apache_conf("b", ["""<VirtualHost 127.0.0.1:{p}>
+        conf_b = self.apache_conf("b", vh_b + ["""<VirtualHost 127.0.0.1:{p}>
     # fleet mode, a million tokens in memcached, {n} slots of shared memory
     {mc}
     BearerMemcacheReplicas 2
     BearerSecretFile "{tmp}/secret-fleet1m"
 {protect}
 </VirtualHost>""".format(p=P["fleet1m"], n=CACHE_ENTRIES, mc=mc_line, tmp=self.tmp,
-                         protect=protect)], [P["fleet1m"]], CACHE_ENTRIES)
+                         protect=protect)], listen_b, CACHE_ENTRIES)
         self.start_apache("a", conf_a, P["emb"])
         self.start_apache("b", conf_b, P["fleet1m"])
         log("bench: apache (event MPM, 2 x 32 threads) on ports %s; memcached on %s"
@@ -657,7 +662,7 @@ BearerCacheEntries {entries}
 
     def segments(self):
         """Anonymous shared mappings of server b's parent (its only one
-        of 16 MB is the token table) and their resident pages in a child."""
+        of 16 MB is the token table)."""
         out = []
         p = self.servers["b"]
         expect = 63 + 1152 + 256 * CACHE_ENTRIES
