@@ -1038,13 +1038,24 @@ def micro(binary, quick):
         return found
     f1, f2 = functions(anns[0]), functions(anns[1])
     found = {fn: (f2[fn] - f1.get(fn, 0)) / (n2 - n1) for fn in f2}
+    def first(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0].strip()
+        except (OSError, IndexError):
+            return "?"
     lines = ["Instructions per validation (valgrind --tool=callgrind, Ir(%d) - Ir(%d) over "
              "%d validations, so setup cancels out): **%.0f**." % (n2, n1, n2 - n1, res["module"]),
              "",
+             "Built with %s at -O2, %s, %s; run of %s." % (
+                 first(["cc", "--version"]), first(["openssl", "version"]),
+                 first([vg, "--version"]),
+                 datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+             "",
              "With only the HMAC call swapped for a context keyed once and duplicated per "
              "call (EVP_MAC_CTX_dup; not what the module does): %.0f, i.e. %.0f%% of the "
-             "module's path is OpenSSL 3 fetching HMAC and SHA-256 afresh on every "
-             "HMAC() call." % (res["ctxdup"], (res["module"] - res["ctxdup"]) / res["module"] * 100),
+             "module's path goes to what a context keyed once saves: OpenSSL 3's "
+             "HMAC() fetching HMAC and SHA-256 by name and keying them afresh on every "
+             "call." % (res["ctxdup"], (res["module"] - res["ctxdup"]) / res["module"] * 100),
              "",
              "Inclusive instructions per validation, by function (module path, the same "
              "difference of two runs; a function called several times in one validation "
