@@ -886,11 +886,11 @@ plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5" title "median ratio",
         chunk = 20 if not self.opts.quick else 5
         samples = {}      # (server, pid) -> list of (t, status)
         log("bench: soak: %d s at full load: server a with %s in turn, %d s each; server b "
-            "with fleet1m all along (a second wrk, -t1 -c16); RSS every 10 s"
+            "with fleet1m all along (a second wrk, -t2 -c32); RSS every 10 s"
             % (seconds, ", ".join(soak_cases), chunk))
         start = time.time()
         port, method, path, scheme, cred, body = self.case["fleet1m"]
-        side = subprocess.Popen([self.tools["wrk"], "-t1", "-c16", "-d%ds" % seconds, "-s", LUA,
+        side = subprocess.Popen([self.tools["wrk"], "-t2", "-c32", "-d%ds" % seconds, "-s", LUA,
                                  "http://127.0.0.1:%d%s" % (port, path), "--", method, path,
                                  scheme, cred], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
@@ -942,7 +942,7 @@ plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5" title "median ratio",
         errs = sum(x[2] for x in procs)
         lines = ["Soak of %s: %d s at full load. Server a: wrk -t%d -c%d over the cases %s in "
                  "turn, %d s each: %d requests, %d errors (non-2xx and socket). Server b at "
-                 "the same time: wrk -t1 -c16 on the million-token case (5c) all along: %d "
+                 "the same time: wrk -t2 -c32 on the million-token case (5c) all along: %d "
                  "requests, %d errors. VmRSS and RssAnon (private memory) of every child, "
                  "sampled every 10 s from /proc/<pid>/status, in KiB:" % (
                      self.mach["date"], seconds, self.opts.threads, self.opts.connections,
@@ -959,6 +959,13 @@ plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5" title "median ratio",
         if full:
             lines.append("")
             lines.append("Children that did not live for the whole soak: %s" % full)
+        idle = [(name, pid) for (name, pid), ss in samples.items()
+                if ss[-1][1]["VmRSS"] == ss[0][1]["VmRSS"] and ss[-1][1]["RssShmem"] < 1024]
+        if idle:
+            lines.append("")
+            lines.append("Children that served nothing (their RSS never moved and they never "
+                         "touched the table; the event MPM gave all connections to a sibling): "
+                         "%s" % ", ".join("server %s child %d" % x for x in idle))
         # middle-to-end growth of private memory, per child
         lines.append("")
         for (name, pid), ss in sorted(samples.items()):
