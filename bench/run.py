@@ -704,7 +704,8 @@ BearerCacheEntries {entries}
                 f.write('%d "%s" %.4f %.4f %.4f %.3f %s\n' % (
                     i, r["label"].replace('"', "'"), r["ratio"], r["ratio_min"],
                     r["ratio_max"], r["p99_ms"], t))
-        out = PNG if not self.opts.quick else os.path.join(self.tmp, "bench.png")
+        os.makedirs(RESULTS, exist_ok=True)
+        out = PNG if not self.opts.quick else os.path.join(RESULTS, "quick.png")
         gp = """set terminal pngcairo noenhanced size 1200,680 font "sans,10"
 set output "{out}"
 set title "mod_bearer, req/s as a ratio to the unprotected file in the same round (median of {rounds} rounds, bars: min-max)\\n{sub}"
