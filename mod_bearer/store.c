@@ -367,8 +367,15 @@ bearer_store_status bearer_store_lookup(request_rec *r,
     copy = *token;
     switch (bearer_fleet_fetch(r, sconf, token)) {
     case BEARER_FLEET_LIVE:
-        /* a fresh copy for the cache; a full cache only costs a re-read */
-        table_insert(r, sconf->secret, token->id_bytes, &token->entry, 1);
+        /* A fresh copy for the cache (a full cache only costs a re-read).
+         * With a short or zero recheck the copy is only read in an outage:
+         * rewriting it, under the writers' mutex, more than once a second
+         * would buy nothing. */
+        if (cached != BEARER_STORE_OK
+                || now - copy.found.stored_at >= (sconf->recheck > 0
+                                                  ? sconf->recheck : 1)) {
+            table_insert(r, sconf->secret, token->id_bytes, &token->entry, 1);
+        }
         if (fresh && token->entry.max_uses > 0) {
             return bearer_fleet_uses_left(r, sconf, token) == BEARER_STORE_OK
                    ? BEARER_STORE_OK : BEARER_STORE_MISSING;

@@ -1,0 +1,44 @@
+# bench/bench.mk - the benchmark's targets, included by Makefile.apxs.
+#
+#   make -f Makefile.apxs bench          full run (docs/benchmarks.md + PNG)
+#   make -f Makefile.apxs bench BENCH_QUICK=1      smoke check, docs untouched
+#   make -f Makefile.apxs bench-micro    callgrind: instructions per validation
+#   make -f Makefile.apxs bench-soak     10 min at full load: RSS per child
+#
+# Variables: BENCH_ROUNDS, BENCH_DURATION (s), BENCH_THREADS, BENCH_CONNS,
+# BENCH_SOAK (s). Needs: sudo sh bench/deps.sh (wrk, gnuplot, peers, ...).
+
+BENCH_PY      = /usr/bin/python3 bench/run.py
+BENCH_CFLAGS  = -std=gnu99 -g -O2 $(WARN) -Iinclude
+BENCH_BIN     = bench/.build
+BENCH_ARGS    = $(if $(BENCH_QUICK),--quick) \
+                $(if $(BENCH_ROUNDS),--rounds $(BENCH_ROUNDS)) \
+                $(if $(BENCH_DURATION),--duration $(BENCH_DURATION)) \
+                $(if $(BENCH_THREADS),--threads $(BENCH_THREADS)) \
+                $(if $(BENCH_CONNS),--connections $(BENCH_CONNS))
+
+$(BENCH_BIN)/loader: bench/loader.c mod_bearer/token.c mod_bearer/mac.c \
+                     mod_bearer/entry.c mod_bearer/fleet_record.c $(HDR)
+	@mkdir -p $(BENCH_BIN)
+	$(CC) $(BENCH_CFLAGS) -o $@ bench/loader.c mod_bearer/token.c \
+	    mod_bearer/mac.c mod_bearer/entry.c mod_bearer/fleet_record.c \
+	    -lcrypto -lpthread
+
+$(BENCH_BIN)/microbench: bench/microbench.c mod_bearer/header.c mod_bearer/token.c \
+                         mod_bearer/mac.c mod_bearer/table.c mod_bearer/entry.c \
+                         mod_bearer/scope.c $(HDR)
+	@mkdir -p $(BENCH_BIN)
+	$(CC) $(BENCH_CFLAGS) -o $@ bench/microbench.c mod_bearer/header.c \
+	    mod_bearer/token.c mod_bearer/mac.c mod_bearer/table.c \
+	    mod_bearer/entry.c mod_bearer/scope.c -lcrypto -lpthread
+
+bench: $(MODULE) $(BENCH_BIN)/loader
+	$(BENCH_PY) $(BENCH_ARGS)
+
+bench-soak: $(MODULE) $(BENCH_BIN)/loader
+	$(BENCH_PY) --soak $(or $(BENCH_SOAK),600) $(BENCH_ARGS)
+
+bench-micro: $(BENCH_BIN)/microbench
+	$(BENCH_PY) --micro $(BENCH_BIN)/microbench $(if $(BENCH_QUICK),--quick)
+
+.PHONY: bench bench-soak bench-micro
