@@ -6,14 +6,18 @@
  * timeout to -1, so a memcached that accepts but never answers (SIGSTOP)
  * blocks a request forever, and its API offers no way to change that.
  * Here one deadline covers a whole batch: requests to every server are
- * sent first, then the answers read, each socket wait clipped to what is
- * left of the deadline.
+ * sent first (one connection per server, its requests pipelined), then
+ * the answers read, each socket wait clipped to what is left of the
+ * deadline.
  *
  * Server health is shared by every child of this host (shared memory): a
  * server that failed is skipped until its retry time, when one request
- * probes it. A server that missed a write mod_bearer needed it to see (a
- * tombstone, a use) is "dirty": before it is used again it is flushed, so
- * a value it kept from before cannot come back (see docs/design.md).
+ * probes it (with a request of its own, or "version" when it has none
+ * for it). A server that missed a write mod_bearer needed it to see (a
+ * tombstone, a use) is "dirty": it is flushed before it is used again or
+ * as soon as a probe reaches it, so a value it kept from before cannot
+ * come back (see docs/design.md); the flush goes ahead of the requests on
+ * the same connection and holds up no other server.
  */
 #ifndef BEARER_MEMCACHE_H
 #define BEARER_MEMCACHE_H

@@ -173,12 +173,15 @@ sub restart_mc {
     my ($self, $k) = @_;
     my $port = $self->{mc}[$k]->port;
     $self->{mc}[$k]->stop;
+    delete $self->{paused}{$k};
     $self->{mc}[$k] = BearerTest::Memcached->start(port => $port);
     return;
 }
 
-sub pause_mc  { $_[0]->{mc}[ $_[1] ]->pause }
-sub resume_mc { $_[0]->{mc}[ $_[1] ]->resume }
+# SIGSTOP / SIGCONT: a stopped server keeps its connections and data but
+# answers nothing. holders() leaves stopped servers out.
+sub pause_mc  { $_[0]->{paused}{ $_[1] } = 1; $_[0]->{mc}[ $_[1] ]->pause }
+sub resume_mc { delete $_[0]->{paused}{ $_[1] }; $_[0]->{mc}[ $_[1] ]->resume }
 
 # Stops everything: every server is told at once (memcached takes ~0.8 s
 # to exit), then each is waited for.
@@ -325,10 +328,24 @@ sub mc_connect {
     return $s;
 }
 
+# Waits (at most 5 s) until $s has something to read.
+sub mc_wait {
+    my ($s) = @_;
+    my $rin = '';
+    vec($rin, fileno($s), 1) = 1;
+    select(my $rout = $rin, undef, undef, 5) > 0
+        or die "memcached did not answer within 5 s (stopped?)\n";
+    return;
+}
+
 sub mc_line {
     my ($s) = @_;
-    my $line = <$s>;
-    die "memcached closed the connection\n" unless defined $line;
+    my $line = '';
+    while ($line !~ /\n\z/) {
+        mc_wait($s);
+        my $n = sysread($s, $line, 1, length $line);
+        die "memcached closed the connection\n" unless $n;
+    }
     $line =~ s/\r\n\z//;
     return $line;
 }
@@ -344,7 +361,8 @@ sub mc_get {
     my $len = $1;
     my $data = '';
     while (length($data) < $len + 2) {
-        my $n = read($s, $data, $len + 2 - length($data), length $data);
+        mc_wait($s);
+        my $n = sysread($s, $data, $len + 2 - length($data), length $data);
         die "memcached: short read\n" unless $n;
     }
     substr($data, -2) = '';
@@ -402,10 +420,11 @@ sub mc_dump {
     return @keys;
 }
 
-# The servers (indices) holding $key.
+# The running (not stopped) servers (indices) holding $key.
 sub holders {
     my ($self, $key) = @_;
-    return grep { defined $self->mc_get($_, $key) } 0 .. $#{ $self->{mc} };
+    return grep { $self->{mc}[$_]->pid && !$self->{paused}{$_}
+                  && defined $self->mc_get($_, $key) } 0 .. $#{ $self->{mc} };
 }
 
 sub token_key { 'bearer:' . (ref $_[1] ? $_[1]->{token_id} : $_[1]) }
