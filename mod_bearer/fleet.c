@@ -238,34 +238,22 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
 
 /* ---- writing ----------------------------------------------------------------- */
 
-bearer_store_status bearer_fleet_insert(request_rec *r,
-                                        const bearer_server_conf *sconf,
-                                        const char *id,
-                                        const unsigned char id_bytes[BEARER_ID_BYTES],
-                                        const bearer_entry_t *entry)
+/* Writes the sealed token (and its use counter) to each of servers[];
+ * returns how many hold both afterwards. */
+static int insert_on(request_rec *r, const bearer_server_conf *sconf,
+                     const char *id, const char *key,
+                     const unsigned char *sealed, apr_size_t len,
+                     const bearer_entry_t *entry, const int *servers,
+                     int nservers_)
 {
-    const char *key = token_key(r->pool, id);
-    int *order = server_order(r->pool, sconf, id_bytes);
-    int targets[BEARER_MAX_REPLICAS];
-    int ntargets = pick_targets(sconf, order, targets);
     bearer_mc_op ops[2 * BEARER_MAX_REPLICAS];
-    unsigned char *sealed = apr_palloc(r->pool, BEARER_RECORD_MAX);
-    apr_size_t len;
     int nops = 0, stored = 0, i;
 
-    len = bearer_record_seal_token(sconf->secret->key, sconf->secret->key_len,
-                                   key, strlen(key), entry, sealed,
-                                   BEARER_RECORD_MAX);
-    if (len == 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00093)
-                      "cannot seal token %s for memcached", id);
-        return BEARER_STORE_UNAVAILABLE;
-    }
     memset(ops, 0, sizeof(ops));
-    for (i = 0; i < ntargets; i++) {
+    for (i = 0; i < nservers_; i++) {
         bearer_mc_op *op = &ops[nops++];
 
-        op->server = targets[i];
+        op->server = servers[i];
         op->kind = BEARER_MC_ADD;
         op->key = key;
         op->value = sealed;
@@ -273,7 +261,7 @@ bearer_store_status bearer_fleet_insert(request_rec *r,
         op->expires_at = entry->expires_at;
         if (entry->max_uses > 0) {
             op = &ops[nops++];
-            op->server = targets[i];
+            op->server = servers[i];
             op->kind = BEARER_MC_ADD;
             op->key = uses_key(r->pool, id);
             op->value = (const unsigned char *)"0";
@@ -296,6 +284,54 @@ bearer_store_status bearer_fleet_insert(request_rec *r,
         }
         stored += ok;
     }
+    return stored;
+}
+
+bearer_store_status bearer_fleet_insert(request_rec *r,
+                                        const bearer_server_conf *sconf,
+                                        const char *id,
+                                        const unsigned char id_bytes[BEARER_ID_BYTES],
+                                        const bearer_entry_t *entry)
+{
+    const char *key = token_key(r->pool, id);
+    int *order = server_order(r->pool, sconf, id_bytes);
+    int targets[BEARER_MAX_REPLICAS], more[BEARER_MAX_REPLICAS];
+    int ntargets = pick_targets(sconf, order, targets);
+    int n = sconf->memcache->nelts;
+    unsigned char *sealed = apr_palloc(r->pool, BEARER_RECORD_MAX);
+    apr_size_t len;
+    int stored, nmore = 0, i, j;
+
+    len = bearer_record_seal_token(sconf->secret->key, sconf->secret->key_len,
+                                   key, strlen(key), entry, sealed,
+                                   BEARER_RECORD_MAX);
+    if (len == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00093)
+                      "cannot seal token %s for memcached", id);
+        return BEARER_STORE_UNAVAILABLE;
+    }
+    stored = insert_on(r, sconf, id, key, sealed, len, entry, targets,
+                       ntargets);
+
+    /* Targets that failed just now are down: the token goes to the next
+     * live servers of its order instead ("the first n live servers"), so
+     * that the request that finds servers gone does not answer 503 while
+     * others are up. */
+    for (i = 0; i < n && stored + nmore < sconf->replicas; i++) {
+        int tried = 0;
+
+        for (j = 0; j < ntargets; j++) {
+            tried |= targets[j] == order[i];
+        }
+        if (!tried && bearer_mc_server_up(order[i])) {
+            more[nmore++] = order[i];
+        }
+    }
+    if (nmore > 0) {
+        stored += insert_on(r, sconf, id, key, sealed, len, entry, more,
+                            nmore);
+    }
+
     if (stored == 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00094)
                       "no memcached server took token %s: answering 503",
