@@ -380,7 +380,13 @@ bearer_store_status bearer_fleet_revoke(request_rec *r,
         if (ops[i].status == BEARER_MC_OK) {
             stored++;
         }
-        else {
+    }
+    /* A server that missed the tombstone may still hold the live value:
+     * dirty. Not when no server took it: then the revocation failed (503),
+     * the token stays live everywhere, and nothing was missed (marking
+     * them all dirty would flush every server when memcached returns). */
+    for (i = 0; i < n && stored > 0; i++) {
+        if (ops[i].status != BEARER_MC_OK) {
             bearer_mc_mark_dirty(ops[i].server);
         }
     }
@@ -419,11 +425,17 @@ bearer_store_status bearer_fleet_consume_use(request_rec *r,
         if (ops[i].status == BEARER_MC_OK && !decider) {
             decider = &ops[i];      /* the first in the token's order */
         }
-        else if (ops[i].status == BEARER_MC_FAILED) {
-            bearer_mc_mark_dirty(ops[i].server);   /* missed a use */
-        }
-        else if (ops[i].status != BEARER_MC_OK) {
+        else if (ops[i].status != BEARER_MC_OK
+                 && ops[i].status != BEARER_MC_FAILED) {
             not_found++;
+        }
+    }
+    /* A replica that could not count a use another one counted lags
+     * behind: dirty. When none counted it the request fails (503) and no
+     * replica missed anything. */
+    for (i = 0; i < ntargets && decider; i++) {
+        if (ops[i].status == BEARER_MC_FAILED) {
+            bearer_mc_mark_dirty(ops[i].server);
         }
     }
     if (!decider) {
