@@ -9,12 +9,9 @@ use warnings;
 use Apache::Test qw(-withtestmore);
 use BearerTest;
 use BearerTest::Fleet qw(PATH_ANY PATH_A nap);
-use File::Temp qw(tempdir);
-use POSIX ();
 
 my ($A, $B) = (0, 1);
 my $f = BearerTest::Fleet->start(timeout => 250);
-my $dir = tempdir(CLEANUP => 1);
 my @minted;
 
 plan tests => 16;
@@ -38,33 +35,17 @@ sub tally {
     return join ', ', map { "$n{$_} x $_" } sort keys %n;
 }
 
-# $procs processes at once, each sending the requests of @$plan
-# ([apache, token] pairs) of its share; returns every "token_id code".
+# $procs processes at once, each sending its share of the requests of
+# @$plan ([apache, token] pairs); returns every "token_id code".
 sub in_parallel {
     my ($procs, $plan) = @_;
-    my @pids;
-    for my $p (0 .. $procs - 1) {
-        my $pid = fork;
-        die "fork: $!" unless defined $pid;
-        if (!$pid) {
-            open my $fh, '>', "$dir/out.$p" or POSIX::_exit(3);
-            for my $n (grep { $_ % $procs == $p } 0 .. $#$plan) {
-                my ($i, $t) = @{ $plan->[$n] };
-                print {$fh} "$t->{token_id} ", $f->code($i, PATH_ANY, $t), "\n";
-            }
-            close $fh;
-            POSIX::_exit(0);
-        }
-        push @pids, $pid;
-    }
-    waitpid $_, 0 for @pids;
-    my @out;
-    for my $p (0 .. $procs - 1) {
-        open my $fh, '<', "$dir/out.$p" or die "out.$p: $!";
-        chomp(my @lines = <$fh>);
-        push @out, @lines;
-    }
-    return @out;
+    return $f->parallel($procs, sub {
+        my ($p) = @_;
+        return map {
+            my ($i, $t) = @{ $plan->[$_] };
+            "$t->{token_id} " . $f->code($i, PATH_ANY, $t);
+        } grep { $_ % $procs == $p } 0 .. $#$plan;
+    });
 }
 
 # --- in sequence, alternating -----------------------------------------------------------------

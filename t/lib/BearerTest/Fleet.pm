@@ -273,6 +273,39 @@ sub revoke {
                           token => BearerTest::OPERATOR_TOKEN);
 }
 
+# Runs $code->($n) in $procs processes at once (n = 0 .. $procs - 1); each
+# returns a list of lines (no newlines). Returns all their lines.
+sub parallel {
+    my ($self, $procs, $code) = @_;
+    my $dir = File::Temp::tempdir(CLEANUP => 1);
+    my @pids;
+    for my $n (0 .. $procs - 1) {
+        my $pid = fork;
+        die "fork: $!" unless defined $pid;
+        if (!$pid) {
+            my @lines = eval { $code->($n) };
+            my $ok = open my $fh, '>', "$dir/out.$n";
+            print {$fh} map { "$_\n" } @lines if $ok;
+            close $fh if $ok;
+            POSIX::_exit($ok && !$@ ? 0 : 1);
+        }
+        push @pids, $pid;
+    }
+    my $failed = 0;
+    for my $pid (@pids) {
+        waitpid $pid, 0;
+        $failed++ if $?;
+    }
+    die "$failed of $procs processes failed\n" if $failed;
+    my @out;
+    for my $n (0 .. $procs - 1) {
+        open my $fh, '<', "$dir/out.$n" or die "out.$n: $!";
+        chomp(my @lines = <$fh>);
+        push @out, @lines;
+    }
+    return @out;
+}
+
 # ---- logs --------------------------------------------------------------------------
 
 sub error_log {
