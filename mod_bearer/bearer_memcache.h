@@ -25,15 +25,17 @@
 #include "bearer_private.h"
 
 typedef enum {
-    BEARER_MC_GET,
+    BEARER_MC_GET,              /* sent as "gets": sets cas */
     BEARER_MC_ADD,
     BEARER_MC_SET,
+    BEARER_MC_CAS,              /* set only if unchanged since a GET (cas) */
     BEARER_MC_INCR
 } bearer_mc_kind;
 
 typedef enum {
     BEARER_MC_OK = 0,        /* GET: a value; ADD/SET: stored; INCR: counted */
-    BEARER_MC_NOT_FOUND,     /* GET miss; ADD: key exists; INCR: no key */
+    BEARER_MC_NOT_FOUND,     /* GET miss; ADD: key exists; CAS: changed
+                                or gone since; INCR: no key */
     BEARER_MC_BAD_VALUE,     /* the server answered with something we refuse
                                 (oversized value, non-numeric counter) */
     BEARER_MC_FAILED         /* unreachable, timed out, or skipped as down */
@@ -48,6 +50,7 @@ typedef struct {
     apr_size_t value_len;
     apr_int64_t expires_at;         /* ADD / SET: Unix seconds */
     apr_uint64_t delta;             /* INCR */
+    apr_uint64_t cas;               /* CAS: from the GET; GET: set */
     /* result */
     bearer_mc_status status;
     unsigned char *data;            /* GET: the value, in the pool */

@@ -190,9 +190,10 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
     /*
      * Read repair: a server that answered without the winning value gets
      * it; the sealed bytes are bound to the key, not the server, so they
-     * are copied as they are. A tombstone is set (it always wins); a live
-     * value only added, so it never overwrites a tombstone that a
-     * revocation wrote since we read.
+     * are copied as they are. A tombstone is set (it always wins). A live
+     * value never overwrites a tombstone that a revocation wrote since we
+     * read: it is added where the key was missing, and put over a value
+     * that did not open only if that value is still the one we read (cas).
      */
     memset(repair, 0, sizeof(repair));
     for (i = 0; i < ntargets && (tombstone >= 0 || good); i++) {
@@ -210,7 +211,10 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
             continue;
         }
         repair[nrepair].server = ops[i].server;
-        repair[nrepair].kind = tombstone >= 0 ? BEARER_MC_SET : BEARER_MC_ADD;
+        repair[nrepair].kind = tombstone >= 0 ? BEARER_MC_SET
+                               : ops[i].status == BEARER_MC_NOT_FOUND
+                                 ? BEARER_MC_ADD : BEARER_MC_CAS;
+        repair[nrepair].cas = ops[i].cas;
         repair[nrepair].key = key;
         repair[nrepair].value = src->data;
         repair[nrepair].value_len = src->data_len;

@@ -468,16 +468,20 @@ static const char *command_of(apr_pool_t *p, const bearer_mc_op *op,
 
     switch (op->kind) {
     case BEARER_MC_GET:
-        cmd = apr_pstrcat(p, "get ", op->key, "\r\n", NULL);
+        /* gets: the answer carries the cas unique a repair can use */
+        cmd = apr_pstrcat(p, "gets ", op->key, "\r\n", NULL);
         break;
     case BEARER_MC_ADD:
-    case BEARER_MC_SET: {
-        const char *head = apr_psprintf(p, "%s %s 0 %" APR_INT64_T_FMT " %"
-                                        APR_SIZE_T_FMT "\r\n",
-                                        op->kind == BEARER_MC_ADD ? "add"
-                                                                  : "set",
-                                        op->key, exptime_of(op->expires_at),
-                                        op->value_len);
+    case BEARER_MC_SET:
+    case BEARER_MC_CAS: {
+        const char *head = op->kind == BEARER_MC_CAS
+            ? apr_psprintf(p, "cas %s 0 %" APR_INT64_T_FMT " %" APR_SIZE_T_FMT
+                           " %" APR_UINT64_T_FMT "\r\n", op->key,
+                           exptime_of(op->expires_at), op->value_len, op->cas)
+            : apr_psprintf(p, "%s %s 0 %" APR_INT64_T_FMT " %" APR_SIZE_T_FMT
+                           "\r\n", op->kind == BEARER_MC_ADD ? "add" : "set",
+                           op->key, exptime_of(op->expires_at),
+                           op->value_len);
         apr_size_t head_len = strlen(head);
         char *buf = apr_palloc(p, head_len + op->value_len + 2);
 
@@ -496,8 +500,10 @@ static const char *command_of(apr_pool_t *p, const bearer_mc_op *op,
     return cmd;
 }
 
-/* Parses "VALUE <key> <flags> <bytes>" for our key; -1 if it is not. */
-static apr_int64_t value_length(const char *line, const char *key)
+/* Parses "VALUE <key> <flags> <bytes> [<cas unique>]" for our key; -1 if
+ * it is not. */
+static apr_int64_t value_length(const char *line, const char *key,
+                                apr_uint64_t *cas)
 {
     apr_size_t klen = strlen(key);
     const char *p;
@@ -518,6 +524,16 @@ static apr_int64_t value_length(const char *line, const char *key)
     bytes = apr_strtoi64(p + 1, &end, 10);
     if ((*end != '\0' && *end != ' ') || bytes < 0 || bytes > ITEM_MAX) {
         return -1;
+    }
+    *cas = 0;
+    if (*end == ' ') {
+        if (!apr_isdigit(end[1])) {
+            return -1;
+        }
+        *cas = (apr_uint64_t)apr_strtoi64(end + 1, &end, 10);
+        if (*end != '\0') {
+            return -1;
+        }
     }
     return bytes;
 }
@@ -540,7 +556,7 @@ static apr_status_t read_answer(mc_conn *c, apr_time_t deadline,
             op->status = BEARER_MC_NOT_FOUND;
             return APR_SUCCESS;
         }
-        bytes = value_length(line, op->key);
+        bytes = value_length(line, op->key, &op->cas);
         if (bytes < 0) {
             return APR_EGENERAL;
         }
@@ -569,11 +585,13 @@ static apr_status_t read_answer(mc_conn *c, apr_time_t deadline,
                                                              : rv;
     case BEARER_MC_ADD:
     case BEARER_MC_SET:
+    case BEARER_MC_CAS:
         if (strcmp(line, "STORED") == 0) {
             op->status = BEARER_MC_OK;
         }
         else if (strcmp(line, "NOT_STORED") == 0
-                 || strcmp(line, "EXISTS") == 0) {
+                 || strcmp(line, "EXISTS") == 0
+                 || strcmp(line, "NOT_FOUND") == 0) {
             op->status = BEARER_MC_NOT_FOUND;
         }
         else {
