@@ -32,13 +32,17 @@ sub mint_on {
 }
 
 # Polls Apache $i with $t until it answers 401; returns (seconds from
-# $since to the first 401 or undef, the other codes seen meanwhile).
+# $since to the sending of the first request refused, or undef; the other
+# codes seen meanwhile).
 sub time_to_refusal {
     my ($i, $t, $since, $limit) = @_;
     my %other;
     while (elapsed($since) < $limit) {
+        # when the request that is refused went out: what it took to come
+        # back (a loaded machine) is not part of the delay
+        my $sent = elapsed($since);
         my $code = $f->code($i, PATH_ANY, $t);
-        return (elapsed($since), \%other) if $code == 401;
+        return ($sent, \%other) if $code == 401;
         $other{$code}++;
         nap(0.05);
     }

@@ -11,7 +11,7 @@ use BearerTest;
 use BearerTest::Fleet qw(PATH_ANY PATH_A nap);
 
 my ($A, $B) = (0, 1);
-my $f = BearerTest::Fleet->start(timeout => 250);
+my $f = BearerTest::Fleet->start(timeout => 1000);
 my @minted;
 
 plan tests => 16;

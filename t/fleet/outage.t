@@ -20,7 +20,7 @@ use BearerTest::Fleet qw(PATH_ANY PATH_A nap);
 use Time::HiRes ();
 
 my ($A, $B) = (0, 1);
-my $f = BearerTest::Fleet->start(recheck => 1, timeout => 250,
+my $f = BearerTest::Fleet->start(recheck => 1, timeout => 1000,
                                  apaches => [ { outage => 'stale' }, { outage => 'closed' } ]);
 my @minted;
 
@@ -41,7 +41,7 @@ sub unavailable_ok {
 }
 
 # --- before ------------------------------------------------------------------------------
-my $short = mint_on($A, { ttl => 5 });              # cached on A, expires soon
+my $short = mint_on($A, { ttl => 15 });             # cached on A, expires soon
 my $cached_a = mint_on($B);                          # will be cached on A
 my $cached_b = mint_on($A);                          # will be cached on B
 my $uncached = mint_on($B);                          # never used on A
@@ -70,8 +70,8 @@ is(scalar @degraded, 8, 'two servers of three stopped: 8 mints at once on A all 
 my @where = map { join ' ', $f->holders($f->token_key($_)) } @degraded;
 is(scalar(grep { $_ ne '2' } @where), 0, 'each stored on the live server')
     or diag("holders: @where");
-my @slow = grep { (split / /)[1] >= 1.0 } @rows;
-is(scalar @slow, 0, 'each within 1 s') or diag(join ', ', map { (split / /)[1] } @slow);
+my @slow = grep { (split / /)[1] >= 3.5 } @rows;
+is(scalar @slow, 0, 'each within two BearerMemcacheTimeout (1 s) and a margin') or diag(join ', ', map { (split / /)[1] } @slow);
 my ($res, $json) = $f->mint($A);
 is($res->code, 201, 'the next mint too');
 
@@ -103,7 +103,8 @@ unavailable_ok($f->check($B, PATH_ANY, $uncached), 'closed: one B has not cached
 ($res) = $f->mint($B);
 unavailable_ok($res, 'closed: minting on B: 503');
 unavailable_ok($f->info($B, $cached_b), 'GET by id on B: 503');
-ok(Time::HiRes::time() - $t0 < 10, 'all of that took a few seconds, not timeouts each');
+ok(Time::HiRes::time() - $t0 < 15, 'all of that took a few seconds, not a timeout each')
+    or diag(sprintf '%.1f s', Time::HiRes::time() - $t0);
 
 # The short-lived token passes on A until it expires, then no more.
 my (%before, %after);
@@ -114,7 +115,7 @@ while (time <= $short->{expires_at} + 2) {
     elsif ($now > $short->{expires_at}) { $after{$code}++ }
     nap(0.25);
 }
-is(join(',', sort keys %before), '200', 'stale: a cached token passes until its expiry...')
+ok(%before && join(',', sort keys %before) eq '200', 'stale: a cached token passes until its expiry...')
     or diag(join ', ', map { "$_ x $before{$_}" } sort keys %before);
 ok(%after && !$after{200}, '...and not after it')
     or diag(join ', ', map { "$_ x $after{$_}" } sort keys %after);

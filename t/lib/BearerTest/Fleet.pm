@@ -74,7 +74,11 @@ sub install_signal_handlers {
 #                             options override the fleet-wide ones below
 #   replicas, timeout, recheck, outage => BearerMemcacheReplicas,
 #                             BearerMemcacheTimeout, BearerCacheRecheck,
-#                             BearerOutage (unset: the module's default)
+#                             BearerOutage (undef: the module's default)
+#                             timeout defaults to 2000 ms here, not 250: on
+#                             a loaded machine a healthy memcached can take
+#                             longer than 250 ms, and a test that is not
+#                             about timeouts must not see servers go down
 #   secret    => 'fleet' | 'other'
 #   conf      => more configuration lines
 sub start {
@@ -82,6 +86,7 @@ sub start {
     install_signal_handlers();
     my $run = $ENV{BEARER_T_RUN}
         or die "BEARER_T_RUN is not set: run the suite through t/TEST.PL\n";
+    %o = (timeout => 2000, %o);
     my $self = bless { mc => [], web => [], opts => \%o }, $class;
     push @fleets, $self;
 
