@@ -121,79 +121,121 @@ static apr_interval_time_t timeout_of(const bearer_server_conf *sconf)
 
 /* ---- reading ----------------------------------------------------------------- */
 
+/* The servers of order[] that are up and not in used[0..nused), at most
+ * max of them, into out; returns how many. */
+static int more_servers(const bearer_server_conf *sconf, const int *order,
+                        const int *used, int nused, int *out, int max)
+{
+    int n = sconf->memcache->nelts, count = 0, i, j;
+
+    for (i = 0; i < n && count < max; i++) {
+        int seen = 0;
+
+        for (j = 0; j < nused; j++) {
+            seen |= used[j] == order[i];
+        }
+        if (!seen && bearer_mc_server_up(order[i])) {
+            out[count++] = order[i];
+        }
+    }
+    return count;
+}
+
 bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
                                        const bearer_server_conf *sconf,
                                        bearer_token_info *token)
 {
     const char *key = token_key(r->pool, token->id);
     int *order = server_order(r->pool, sconf, token->id_bytes);
-    int targets[BEARER_MAX_REPLICAS];
-    int ntargets = pick_targets(sconf, order, targets);
-    bearer_mc_op ops[BEARER_MAX_REPLICAS], repair[BEARER_MAX_REPLICAS];
+    int n = sconf->memcache->nelts;
+    int *servers = apr_palloc(r->pool, sizeof(int) * (apr_size_t)n);
+    int *kinds = apr_pcalloc(r->pool, sizeof(int) * (apr_size_t)n);
+    bearer_mc_op *ops = apr_pcalloc(r->pool, sizeof(*ops) * (apr_size_t)n);
+    bearer_mc_op repair[BEARER_MAX_REPLICAS];
     const bearer_mc_op *good = NULL;
-    int kinds[BEARER_MAX_REPLICAS];
-    int tombstone = -1, answered_empty = 0, nrepair = 0, i;
+    int ntargets = pick_targets(sconf, order, servers), nops = ntargets;
+    int tombstone = -1, answered_empty = 0, nrepair = 0, round, i;
     apr_int64_t tomb_expires = 0;
 
-    memset(ops, 0, sizeof(ops));
-    for (i = 0; i < ntargets; i++) {
-        ops[i].server = targets[i];
-        ops[i].kind = BEARER_MC_GET;
-        ops[i].key = key;
-    }
-    bearer_mc_run(r->server, r->pool, ops, ntargets, timeout_of(sconf));
+    for (round = 0; round < 2; round++) {
+        int from = round == 0 ? 0 : ntargets;
 
-    for (i = 0; i < ntargets; i++) {
-        bearer_entry_t entry;
-        apr_int64_t expires_at = 0;
-
-        kinds[i] = 0;
-        if (ops[i].status == BEARER_MC_FAILED) {
-            continue;
+        if (round == 1) {
+            /* Nothing found on the token's first servers: it may have
+             * been written to later ones while those were down (a mint
+             * goes to the first n LIVE servers). Ask the others that are
+             * up before calling it unknown. */
+            if (tombstone >= 0 || good) {
+                break;
+            }
+            nops += more_servers(sconf, order, servers, ntargets,
+                                 servers + ntargets, n - ntargets);
+            if (nops == ntargets) {
+                break;
+            }
         }
-        if (ops[i].status == BEARER_MC_OK) {
-            kinds[i] = bearer_record_open(sconf->secret->key,
-                                          sconf->secret->key_len, key,
-                                          strlen(key), ops[i].data,
-                                          ops[i].data_len, &entry,
-                                          &expires_at);
-            if (!kinds[i]) {
-                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, BRRLOG(00090)
-                              "memcached %s: the value under token %s does "
-                              "not authenticate with the secret (forged, "
-                              "altered or copied): ignored",
+        for (i = from; i < nops; i++) {
+            ops[i].server = servers[i];
+            ops[i].kind = BEARER_MC_GET;
+            ops[i].key = key;
+        }
+        bearer_mc_run(r->server, r->pool, ops + from, nops - from,
+                      timeout_of(sconf));
+
+        for (i = from; i < nops; i++) {
+            bearer_entry_t entry;
+            apr_int64_t expires_at = 0;
+
+            if (ops[i].status == BEARER_MC_FAILED) {
+                continue;
+            }
+            if (ops[i].status == BEARER_MC_OK) {
+                kinds[i] = bearer_record_open(sconf->secret->key,
+                                              sconf->secret->key_len, key,
+                                              strlen(key), ops[i].data,
+                                              ops[i].data_len, &entry,
+                                              &expires_at);
+                if (!kinds[i]) {
+                    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                                  BRRLOG(00090) "memcached %s: the value "
+                                  "under token %s does not authenticate "
+                                  "with the secret (forged, altered or "
+                                  "copied): ignored",
+                                  bearer_mc_server_name(ops[i].server),
+                                  token->id);
+                }
+            }
+            else if (ops[i].status == BEARER_MC_BAD_VALUE) {
+                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, BRRLOG(00091)
+                              "memcached %s: an oversized value under token "
+                              "%s: ignored",
                               bearer_mc_server_name(ops[i].server),
                               token->id);
             }
-        }
-        else if (ops[i].status == BEARER_MC_BAD_VALUE) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, BRRLOG(00091)
-                          "memcached %s: an oversized value under token %s: "
-                          "ignored", bearer_mc_server_name(ops[i].server),
-                          token->id);
-        }
-        if (kinds[i] == BEARER_RECORD_TOMBSTONE) {
-            tombstone = i;
-            tomb_expires = expires_at;
-        }
-        else if (kinds[i] == BEARER_RECORD_TOKEN) {
-            if (!good) {
-                good = &ops[i];
-                token->entry = entry;
+            if (kinds[i] == BEARER_RECORD_TOMBSTONE) {
+                tombstone = i;
+                tomb_expires = expires_at;
             }
-        }
-        else {
-            answered_empty++;
+            else if (kinds[i] == BEARER_RECORD_TOKEN) {
+                if (!good) {
+                    good = &ops[i];
+                    token->entry = entry;
+                }
+            }
+            else if (i < ntargets) {
+                answered_empty++;
+            }
         }
     }
 
     /*
-     * Read repair: a server that answered without the winning value gets
-     * it; the sealed bytes are bound to the key, not the server, so they
-     * are copied as they are. A tombstone is set (it always wins). A live
-     * value never overwrites a tombstone that a revocation wrote since we
-     * read: it is added where the key was missing, and put over a value
-     * that did not open only if that value is still the one we read (cas).
+     * Read repair of the token's first servers: one that answered without
+     * the winning value gets it; the sealed bytes are bound to the key,
+     * not the server, so they are copied as they are. A tombstone is set
+     * (it always wins). A live value never overwrites a tombstone that a
+     * revocation wrote since we read: it is added where the key was
+     * missing, and put over a value that did not open only if that value
+     * is still the one we read (cas).
      */
     memset(repair, 0, sizeof(repair));
     for (i = 0; i < ntargets && (tombstone >= 0 || good); i++) {
@@ -301,10 +343,9 @@ bearer_store_status bearer_fleet_insert(request_rec *r,
     int *order = server_order(r->pool, sconf, id_bytes);
     int targets[BEARER_MAX_REPLICAS], more[BEARER_MAX_REPLICAS];
     int ntargets = pick_targets(sconf, order, targets);
-    int n = sconf->memcache->nelts;
     unsigned char *sealed = apr_palloc(r->pool, BEARER_RECORD_MAX);
     apr_size_t len;
-    int stored, nmore = 0, i, j;
+    int stored, nmore = 0;
 
     len = bearer_record_seal_token(sconf->secret->key, sconf->secret->key_len,
                                    key, strlen(key), entry, sealed,
@@ -321,15 +362,9 @@ bearer_store_status bearer_fleet_insert(request_rec *r,
      * live servers of its order instead ("the first n live servers"), so
      * that the request that finds servers gone does not answer 503 while
      * others are up. */
-    for (i = 0; i < n && stored + nmore < sconf->replicas; i++) {
-        int tried = 0;
-
-        for (j = 0; j < ntargets; j++) {
-            tried |= targets[j] == order[i];
-        }
-        if (!tried && bearer_mc_server_up(order[i])) {
-            more[nmore++] = order[i];
-        }
+    if (stored < sconf->replicas) {
+        nmore = more_servers(sconf, order, targets, ntargets, more,
+                             sconf->replicas - stored);
     }
     if (nmore > 0) {
         stored += insert_on(r, sconf, id, key, sealed, len, entry, more,
@@ -411,13 +446,14 @@ bearer_store_status bearer_fleet_consume_use(request_rec *r,
 {
     const char *key = uses_key(r->pool, token->id);
     int *order = server_order(r->pool, sconf, token->id_bytes);
-    int targets[BEARER_MAX_REPLICAS];
-    int ntargets = pick_targets(sconf, order, targets);
-    bearer_mc_op ops[BEARER_MAX_REPLICAS], repair[BEARER_MAX_REPLICAS];
+    int n = sconf->memcache->nelts;
+    int *targets = apr_palloc(r->pool, sizeof(int) * (apr_size_t)n);
+    int ntargets = pick_targets(sconf, order, targets), nops;
+    bearer_mc_op *ops = apr_pcalloc(r->pool, sizeof(*ops) * (apr_size_t)n);
+    bearer_mc_op repair[BEARER_MAX_REPLICAS];
     const bearer_mc_op *decider = NULL;
     int nrepair = 0, not_found = 0, i;
 
-    memset(ops, 0, sizeof(ops));
     for (i = 0; i < ntargets; i++) {
         ops[i].server = targets[i];
         ops[i].kind = BEARER_MC_INCR;
@@ -432,6 +468,27 @@ bearer_store_status bearer_fleet_consume_use(request_rec *r,
         else if (ops[i].status != BEARER_MC_OK
                  && ops[i].status != BEARER_MC_FAILED) {
             not_found++;
+        }
+    }
+    if (!decider && not_found == ntargets && ntargets > 0) {
+        /* No counter on the token's first servers: it may be on later
+         * ones, where it was minted while those were down. */
+        nops = ntargets + more_servers(sconf, order, targets, ntargets,
+                                       targets + ntargets, n - ntargets);
+        for (i = ntargets; i < nops; i++) {
+            ops[i].server = targets[i];
+            ops[i].kind = BEARER_MC_INCR;
+            ops[i].key = key;
+            ops[i].delta = 1;
+        }
+        if (nops > ntargets) {
+            bearer_mc_run(r->server, r->pool, ops + ntargets, nops - ntargets,
+                          timeout_of(sconf));
+        }
+        for (i = ntargets; i < nops && !decider; i++) {
+            if (ops[i].status == BEARER_MC_OK) {
+                decider = &ops[i];
+            }
         }
     }
     /* A replica that could not count a use another one counted lags
@@ -482,32 +539,44 @@ bearer_store_status bearer_fleet_uses_left(request_rec *r,
 {
     const char *key = uses_key(r->pool, token->id);
     int *order = server_order(r->pool, sconf, token->id_bytes);
-    int targets[BEARER_MAX_REPLICAS];
-    int ntargets = pick_targets(sconf, order, targets);
-    bearer_mc_op ops[BEARER_MAX_REPLICAS];
+    int n = sconf->memcache->nelts;
+    int *servers = apr_palloc(r->pool, sizeof(int) * (apr_size_t)n);
+    int ntargets = pick_targets(sconf, order, servers), nops = ntargets;
+    bearer_mc_op *ops = apr_pcalloc(r->pool, sizeof(*ops) * (apr_size_t)n);
     apr_uint64_t used = 0;
-    int answered = 0, i;
+    int answered = 0, round, from = 0, i;
 
-    memset(ops, 0, sizeof(ops));
-    for (i = 0; i < ntargets; i++) {
-        ops[i].server = targets[i];
-        ops[i].kind = BEARER_MC_GET;
-        ops[i].key = key;
-    }
-    bearer_mc_run(r->server, r->pool, ops, ntargets, timeout_of(sconf));
-    for (i = 0; i < ntargets; i++) {
-        char *end;
-        apr_uint64_t v;
-
-        if (ops[i].status != BEARER_MC_OK || ops[i].data_len == 0
-                || ops[i].data_len > 20) {
-            continue;
+    for (round = 0; round < 2 && answered == 0; round++) {
+        if (round == 1) {
+            /* no counter on the first servers: look on the later ones */
+            from = ntargets;
+            nops += more_servers(sconf, order, servers, ntargets,
+                                 servers + ntargets, n - ntargets);
+            if (nops == ntargets) {
+                break;
+            }
         }
-        ops[i].data[ops[i].data_len] = '\0';
-        v = (apr_uint64_t)apr_strtoi64((char *)ops[i].data, &end, 10);
-        if (*end == '\0' && apr_isdigit(ops[i].data[0])) {
-            used = v > used ? v : used;     /* the most uses anyone saw */
-            answered++;
+        for (i = from; i < nops; i++) {
+            ops[i].server = servers[i];
+            ops[i].kind = BEARER_MC_GET;
+            ops[i].key = key;
+        }
+        bearer_mc_run(r->server, r->pool, ops + from, nops - from,
+                      timeout_of(sconf));
+        for (i = from; i < nops; i++) {
+            char *end;
+            apr_uint64_t v;
+
+            if (ops[i].status != BEARER_MC_OK || ops[i].data_len == 0
+                    || ops[i].data_len > 20) {
+                continue;
+            }
+            ops[i].data[ops[i].data_len] = '\0';
+            v = (apr_uint64_t)apr_strtoi64((char *)ops[i].data, &end, 10);
+            if (*end == '\0' && apr_isdigit(ops[i].data[0])) {
+                used = v > used ? v : used;     /* the most uses anyone saw */
+                answered++;
+            }
         }
     }
     if (answered == 0) {

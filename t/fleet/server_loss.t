@@ -20,7 +20,7 @@ my $f = BearerTest::Fleet->start(recheck => 0, replicas => 2);
 my $N = 50;
 my @minted;
 
-plan tests => 19;
+plan tests => 22;
 
 sub mint_on {
     my ($i, $body) = @_;
@@ -108,6 +108,25 @@ my @tokens3 = map { mint_on($_ % 2 ? $A : $B) } 1 .. 20;
 my @placed = grep { grep { $_ == $dead } $f->holders($f->token_key($_)) } @tokens3;
 ok(@placed >= 4, 'of 20 tokens minted then, some are placed on it again (' . scalar(@placed) . ')');
 is(failures($A, @all, @tokens3) . failures($B, @all, @tokens3), '', 'every token passes on A and B');
+
+# --- two of three lost, then back empty --------------------------------------------------------
+# Minted while only one server lives, a token is on that one only. When the
+# two others come back (empty), they are first in many tokens' order: the
+# token must still be found (contract sec. 4: a 201 means every server of
+# the fleet will find it), and its use counter too.
+my @dead2 = grep { $_ != $dead } 0 .. 2;
+$f->crash_mc($_) for @dead2;
+my @lonely = map { mint_on($_ % 2 ? $A : $B, { scopes => ['a'] }) } 1 .. 12;
+my @lonely_limited = map { mint_on($_ % 2 ? $A : $B, { scopes => ['a'], max_uses => 4 }) } 1 .. 6;
+is(failures($A, @lonely, @lonely_limited) . failures($B, @lonely, @lonely_limited), '',
+   'two of three killed: 18 tokens minted on the last one pass on A and B');
+$f->restart_mc($_) for @dead2;
+nap(2.5);                                   # past the retry time: both are asked again
+is(failures($A, @lonely) . failures($B, @lonely), '',
+   'both back empty: the 12 tokens minted meanwhile still pass on A and B');
+my @uses = map { my $t = $_; join '', map { $f->code($_ % 2 ? $B : $A, PATH_A, $t) == 200 ? 'y' : 'n' } 1 .. 3 }
+           @lonely_limited;
+is("@uses", join(' ', ('yyn') x 6), 'and each max_uses 4 token minted meanwhile (2 uses so far) passes exactly twice more');
 
 $f->logs_hold_no_secret_ok(\@minted);
 $f->stop;
