@@ -33,7 +33,9 @@ typedef struct {
     apr_uint32_t down;          /* 1 while believed unreachable */
     apr_uint32_t dirty;         /* 1: flush before the next use; 2: being
                                    flushed (see claim_flush) */
-    char pad[48];
+    apr_uint32_t generation;    /* +1 at every failure: connections opened
+                                   before one are not reused */
+    char pad[44];
 } server_health;
 
 typedef struct {
@@ -45,6 +47,7 @@ typedef struct mc_conn mc_conn;
 struct mc_conn {
     apr_pool_t *pool;           /* unmanaged: conns come and go per thread */
     apr_socket_t *sock;
+    apr_uint32_t generation;    /* the server's when it was opened */
     mc_conn *next;
     apr_size_t rpos, rlen;
     char rbuf[READ_BUFFER];
@@ -246,6 +249,7 @@ static void mark_down(server_rec *s, int server, apr_status_t rv,
     server_health *h = &health[server];
     apr_uint32_t was_up = 0;
 
+    __atomic_add_fetch(&h->generation, 1, __ATOMIC_ACQ_REL);
     __atomic_store_n(&h->retry_at, apr_time_now() + RETRY_INTERVAL,
                      __ATOMIC_RELEASE);
     if (__atomic_compare_exchange_n(&h->down, &was_up, 1, 0,
@@ -286,9 +290,16 @@ static void conn_destroy(mc_conn *c)
     apr_pool_destroy(c->pool);
 }
 
-static mc_conn *conn_acquire(mc_server *srv, apr_time_t deadline,
+/* An idle connection of this child, or a new one. One opened before the
+ * server last failed (in any child) is closed, not reused: after a
+ * restart of memcached every idle connection to it is dead, and each
+ * would otherwise fail once and mark the server down again. */
+static mc_conn *conn_acquire(int server, apr_time_t deadline,
                              apr_status_t *rv)
 {
+    mc_server *srv = &servers[server];
+    apr_uint32_t generation = __atomic_load_n(&health[server].generation,
+                                              __ATOMIC_ACQUIRE);
     mc_conn *c = NULL;
     apr_pool_t *p;
 
@@ -296,13 +307,19 @@ static mc_conn *conn_acquire(mc_server *srv, apr_time_t deadline,
         *rv = APR_EINIT;
         return NULL;
     }
-    apr_thread_mutex_lock(srv->lock);
-    if (srv->idle) {
+    for (;;) {
+        apr_thread_mutex_lock(srv->lock);
         c = srv->idle;
-        srv->idle = c->next;
-        srv->nidle--;
+        if (c) {
+            srv->idle = c->next;
+            srv->nidle--;
+        }
+        apr_thread_mutex_unlock(srv->lock);
+        if (!c || c->generation == generation) {
+            break;
+        }
+        conn_destroy(c);
     }
-    apr_thread_mutex_unlock(srv->lock);
     if (c) {
         return c;
     }
@@ -313,6 +330,7 @@ static mc_conn *conn_acquire(mc_server *srv, apr_time_t deadline,
     }
     c = apr_pcalloc(p, sizeof(*c));
     c->pool = p;
+    c->generation = generation;
     *rv = apr_socket_create(&c->sock, srv->addr->family, SOCK_STREAM,
                             APR_PROTO_TCP, p);
     if (*rv == APR_SUCCESS) {
@@ -783,7 +801,7 @@ void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
         if (bs[k].probe) {
             memcpy(buf + off, "version\r\n", 9);
         }
-        bs[k].conn = conn_acquire(&servers[k], deadline, &rv);
+        bs[k].conn = conn_acquire(k, deadline, &rv);
         if (!bs[k].conn) {
             mark_down(s, k, rv, "cannot connect");
         }

@@ -20,7 +20,7 @@ my $f = BearerTest::Fleet->start(recheck => 0, replicas => 2);
 my $N = 50;
 my @minted;
 
-plan tests => 22;
+plan tests => 23;
 
 sub mint_on {
     my ($i, $body) = @_;
@@ -108,6 +108,9 @@ my @tokens3 = map { mint_on($_ % 2 ? $A : $B) } 1 .. 20;
 my @placed = grep { grep { $_ == $dead } $f->holders($f->token_key($_)) } @tokens3;
 ok(@placed >= 4, 'of 20 tokens minted then, some are placed on it again (' . scalar(@placed) . ')');
 is(failures($A, @all, @tokens3) . failures($B, @all, @tokens3), '', 'every token passes on A and B');
+my @again = map { $f->log_lines($_, qr/BRR00083/, qr/\Q${\ $f->mc($dead)->hostport }\E/) } $A, $B;
+is(scalar @again, 2, 'neither Apache found it unreachable again (no stale connection to the '
+   . 'killed process was reused)') or diag(join "\n", @again);
 
 # --- two of three lost, then back empty --------------------------------------------------------
 # Minted while only one server lives, a token is on that one only. When the
