@@ -7,8 +7,11 @@
  *              go to the first n servers of that order that are up.
  *   reads      ask those n servers at once; a tombstone on any of them
  *              wins over a live copy; a missing or altered copy is
- *              repaired from a good one. "Unknown" is only said when all n
- *              answered and none had it; fewer answers are an outage.
+ *              repaired from a good one. When they have nothing, or too
+ *              few answered, the other live servers are asked too. A live
+ *              copy counts once min(n, servers - 1) servers answered;
+ *              "unknown" is only said when all n answered and none had
+ *              it; anything else is an outage.
  *   revoke     a tombstone goes to every server of the list that is up
  *              (it lives until the token would have expired); every
  *              server that could not take it is marked dirty, and is
@@ -141,6 +144,21 @@ static int more_servers(const bearer_server_conf *sconf, const int *order,
     return count;
 }
 
+/* How many servers must answer before a live value is trusted:
+ * BearerMemcacheReplicas, but at most all servers but one, so that losing
+ * one server never turns valid tokens away. A revocation puts its
+ * tombstone on every server it reaches: with this many answers, a single
+ * server that missed it cannot speak alone. (With two servers it still
+ * can, when the other one is unreachable: the price of not making the
+ * loss of either one an outage.) */
+static int live_quorum(const bearer_server_conf *sconf)
+{
+    int n = sconf->memcache->nelts;
+    int q = sconf->replicas < n - 1 ? sconf->replicas : n - 1;
+
+    return q < 1 ? 1 : q;
+}
+
 bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
                                        const bearer_server_conf *sconf,
                                        bearer_token_info *token)
@@ -154,7 +172,8 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
     bearer_mc_op repair[BEARER_MAX_REPLICAS];
     const bearer_mc_op *good = NULL;
     int ntargets = pick_targets(sconf, order, servers), nops = ntargets;
-    int tombstone = -1, answered_empty = 0, nrepair = 0, round, i;
+    int tombstone = -1, answered_empty = 0, answered = 0, nrepair = 0;
+    int quorum = live_quorum(sconf), round, i;
     apr_int64_t tomb_expires = 0;
 
     for (round = 0; round < 2; round++) {
@@ -163,9 +182,10 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
         if (round == 1) {
             /* Nothing found on the token's first servers: it may have
              * been written to later ones while those were down (a mint
-             * goes to the first n LIVE servers). Ask the others that are
-             * up before calling it unknown. */
-            if (tombstone >= 0 || good) {
+             * goes to the first n LIVE servers). Or a live value, but
+             * from too few servers to trust it. Ask the others that are
+             * up. */
+            if (tombstone >= 0 || (good && answered >= quorum)) {
                 break;
             }
             nops += more_servers(sconf, order, servers, ntargets,
@@ -189,6 +209,7 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
             if (ops[i].status == BEARER_MC_FAILED) {
                 continue;
             }
+            answered++;
             if (ops[i].status == BEARER_MC_OK) {
                 kinds[i] = bearer_record_open(sconf->secret->key,
                                               sconf->secret->key_len, key,
@@ -237,6 +258,19 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
      * missing, and put over a value that did not open only if that value
      * is still the one we read (cas).
      */
+    if (tombstone < 0 && good && answered < quorum) {
+        /* Only this many servers answered, and all a revocation that
+         * could not reach some of them guarantees is a tombstone on every
+         * other one: a live value from fewer than `quorum` servers may be
+         * a copy that missed it (and one this host was never told to
+         * flush). Outage: BearerOutage decides; never copied around. */
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BRRLOG(00098)
+                      "token %s: a live copy, but only %d memcached "
+                      "server(s) answered (%d needed to trust it): "
+                      "treating memcached as unreachable", token->id,
+                      answered, quorum);
+        return BEARER_FLEET_UNKNOWN;
+    }
     memset(repair, 0, sizeof(repair));
     for (i = 0; i < ntargets && (tombstone >= 0 || good); i++) {
         const bearer_mc_op *src = tombstone >= 0 ? &ops[tombstone] : good;

@@ -20,7 +20,7 @@ my $f = BearerTest::Fleet->start(recheck => 0, replicas => 2);
 my $N = 50;
 my @minted;
 
-plan tests => 23;
+plan tests => 24;
 
 sub mint_on {
     my ($i, $body) = @_;
@@ -113,23 +113,31 @@ is(scalar @again, 2, 'neither Apache found it unreachable again (no stale connec
    . 'killed process was reused)') or diag(join "\n", @again);
 
 # --- two of three lost, then back empty --------------------------------------------------------
-# Minted while only one server lives, a token is on that one only. When the
+# With one server left, fewer than BearerMemcacheReplicas (2) answer: an
+# outage. Minting goes on, on the last server (contract sec. 6); the
+# minting Apache has the token cached and honours it (BearerOutage stale);
+# the other has not and answers 503 with Retry-After, never 401. When the
 # two others come back (empty), they are first in many tokens' order: the
-# token must still be found (contract sec. 4: a 201 means every server of
-# the fleet will find it), and its use counter too.
+# tokens must still be found (contract sec. 4: a 201 means every server of
+# the fleet will find it), and their use counters too.
 my @dead2 = grep { $_ != $dead } 0 .. 2;
 $f->crash_mc($_) for @dead2;
-my @lonely = map { mint_on($_ % 2 ? $A : $B, { scopes => ['a'] }) } 1 .. 12;
-my @lonely_limited = map { mint_on($_ % 2 ? $A : $B, { scopes => ['a'], max_uses => 4 }) } 1 .. 6;
-is(failures($A, @lonely, @lonely_limited) . failures($B, @lonely, @lonely_limited), '',
-   'two of three killed: 18 tokens minted on the last one pass on A and B');
+my @lonely = map { mint_on($A, { scopes => ['a'] }) } 1 .. 12;
+my @lonely_limited = map { mint_on($A, { scopes => ['a'], max_uses => 3 }) } 1 .. 6;
+is(failures($A, @lonely, @lonely_limited), '',
+   'two of three killed: 18 tokens minted on A (on the last server) pass on A, which has them cached');
+my @b = map { $f->check($B, PATH_A, $_) } @lonely, @lonely_limited;
+my @not503 = grep { $_->code != 503 || !defined $_->header('Retry-After') } @b;
+is(scalar @not503, 0, 'B, which has not, answers 503 with Retry-After (an outage), never 401')
+    or diag(join ', ', map { $_->code } @not503);
 $f->restart_mc($_) for @dead2;
 nap(2.5);                                   # past the retry time: both are asked again
 is(failures($A, @lonely) . failures($B, @lonely), '',
-   'both back empty: the 12 tokens minted meanwhile still pass on A and B');
+   'both back empty: the 12 tokens minted meanwhile pass on A and B');
 my @uses = map { my $t = $_; join '', map { $f->code($_ % 2 ? $B : $A, PATH_A, $t) == 200 ? 'y' : 'n' } 1 .. 3 }
            @lonely_limited;
-is("@uses", join(' ', ('yyn') x 6), 'and each max_uses 4 token minted meanwhile (2 uses so far) passes exactly twice more');
+is("@uses", join(' ', ('yyn') x 6), 'and each max_uses 3 token minted meanwhile (used once) '
+   . 'passes exactly twice more, alternating A and B');
 
 $f->logs_hold_no_secret_ok(\@minted);
 $f->stop;
