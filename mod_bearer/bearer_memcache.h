@@ -6,14 +6,18 @@
  * timeout to -1, so a memcached that accepts but never answers (SIGSTOP)
  * blocks a request forever, and its API offers no way to change that.
  * Here one deadline covers a whole batch: requests to every server are
- * sent first, then the answers read, each socket wait clipped to what is
- * left of the deadline.
+ * sent first (one connection per server, its requests pipelined), then
+ * the answers read, each socket wait clipped to what is left of the
+ * deadline.
  *
  * Server health is shared by every child of this host (shared memory): a
  * server that failed is skipped until its retry time, when one request
- * probes it. A server that missed a write mod_bearer needed it to see (a
- * tombstone, a use) is "dirty": before it is used again it is flushed, so
- * a value it kept from before cannot come back (see docs/design.md).
+ * probes it (with a request of its own, or "version" when it has none
+ * for it). A server that missed a write mod_bearer needed it to see (a
+ * tombstone, a use) is "dirty": it is flushed before it is used again or
+ * as soon as a probe reaches it, so a value it kept from before cannot
+ * come back (see docs/design.md); the flush goes ahead of the requests on
+ * the same connection and holds up no other server.
  */
 #ifndef BEARER_MEMCACHE_H
 #define BEARER_MEMCACHE_H
@@ -21,15 +25,17 @@
 #include "bearer_private.h"
 
 typedef enum {
-    BEARER_MC_GET,
+    BEARER_MC_GET,              /* sent as "gets": sets cas */
     BEARER_MC_ADD,
     BEARER_MC_SET,
+    BEARER_MC_CAS,              /* set only if unchanged since a GET (cas) */
     BEARER_MC_INCR
 } bearer_mc_kind;
 
 typedef enum {
     BEARER_MC_OK = 0,        /* GET: a value; ADD/SET: stored; INCR: counted */
-    BEARER_MC_NOT_FOUND,     /* GET miss; ADD: key exists; INCR: no key */
+    BEARER_MC_NOT_FOUND,     /* GET miss; ADD: key exists; CAS: changed
+                                or gone since; INCR: no key */
     BEARER_MC_BAD_VALUE,     /* the server answered with something we refuse
                                 (oversized value, non-numeric counter) */
     BEARER_MC_FAILED         /* unreachable, timed out, or skipped as down */
@@ -44,6 +50,7 @@ typedef struct {
     apr_size_t value_len;
     apr_int64_t expires_at;         /* ADD / SET: Unix seconds */
     apr_uint64_t delta;             /* INCR */
+    apr_uint64_t cas;               /* CAS: from the GET; GET: set */
     /* result */
     bearer_mc_status status;
     unsigned char *data;            /* GET: the value, in the pool */

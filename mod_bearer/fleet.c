@@ -7,8 +7,11 @@
  *              go to the first n servers of that order that are up.
  *   reads      ask those n servers at once; a tombstone on any of them
  *              wins over a live copy; a missing or altered copy is
- *              repaired from a good one. "Unknown" is only said when all n
- *              answered and none had it; fewer answers are an outage.
+ *              repaired from a good one. When they have nothing, or too
+ *              few answered, the other live servers are asked too. A live
+ *              copy counts once min(n, servers - 1) servers answered;
+ *              "unknown" is only said when all n answered and none had
+ *              it; anything else is an outage.
  *   revoke     a tombstone goes to every server of the list that is up
  *              (it lives until the token would have expired); every
  *              server that could not take it is marked dirty, and is
@@ -137,80 +140,154 @@ int bearer_fleet_any_up(const bearer_server_conf *sconf)
 
 /* ---- reading ----------------------------------------------------------------- */
 
+/* The servers of order[] that are up and not in used[0..nused), at most
+ * max of them, into out; returns how many. */
+static int more_servers(const bearer_server_conf *sconf, const int *order,
+                        const int *used, int nused, int *out, int max)
+{
+    int n = sconf->memcache->nelts, count = 0, i, j;
+
+    for (i = 0; i < n && count < max; i++) {
+        int seen = 0;
+
+        for (j = 0; j < nused; j++) {
+            seen |= used[j] == order[i];
+        }
+        if (!seen && bearer_mc_server_up(order[i])) {
+            out[count++] = order[i];
+        }
+    }
+    return count;
+}
+
+/* How many servers must answer before a live value is trusted:
+ * BearerMemcacheReplicas, but at most all servers but one, so that losing
+ * one server never turns valid tokens away. A revocation puts its
+ * tombstone on every server it reaches: with this many answers, a single
+ * server that missed it cannot speak alone. (With two servers it still
+ * can, when the other one is unreachable: the price of not making the
+ * loss of either one an outage.) */
+static int live_quorum(const bearer_server_conf *sconf)
+{
+    int n = sconf->memcache->nelts;
+    int q = sconf->replicas < n - 1 ? sconf->replicas : n - 1;
+
+    return q < 1 ? 1 : q;
+}
+
 bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
                                        const bearer_server_conf *sconf,
                                        bearer_token_info *token)
 {
     const char *key = token_key(r->pool, token->id);
     int *order = server_order(r->pool, sconf, token->id_bytes);
-    int targets[BEARER_MAX_REPLICAS];
-    int ntargets = pick_targets(sconf, order, targets);
-    bearer_mc_op ops[BEARER_MAX_REPLICAS], repair[BEARER_MAX_REPLICAS];
+    int n = sconf->memcache->nelts;
+    int *servers = apr_palloc(r->pool, sizeof(int) * (apr_size_t)n);
+    int *kinds = apr_pcalloc(r->pool, sizeof(int) * (apr_size_t)n);
+    bearer_mc_op *ops = apr_pcalloc(r->pool, sizeof(*ops) * (apr_size_t)n);
+    bearer_mc_op repair[BEARER_MAX_REPLICAS];
     const bearer_mc_op *good = NULL;
-    int kinds[BEARER_MAX_REPLICAS];
-    int tombstone = -1, answered_empty = 0, nrepair = 0, i;
+    int ntargets = pick_targets(sconf, order, servers), nops = ntargets;
+    int tombstone = -1, answered_empty = 0, answered = 0, nrepair = 0;
+    int quorum = live_quorum(sconf), round, i;
     apr_int64_t tomb_expires = 0;
 
-    memset(ops, 0, sizeof(ops));
-    for (i = 0; i < ntargets; i++) {
-        ops[i].server = targets[i];
-        ops[i].kind = BEARER_MC_GET;
-        ops[i].key = key;
-    }
-    bearer_mc_run(r->server, r->pool, ops, ntargets, timeout_of(sconf));
+    for (round = 0; round < 2; round++) {
+        int from = round == 0 ? 0 : ntargets;
 
-    for (i = 0; i < ntargets; i++) {
-        bearer_entry_t entry;
-        apr_int64_t expires_at = 0;
-
-        kinds[i] = 0;
-        if (ops[i].status == BEARER_MC_FAILED) {
-            continue;
+        if (round == 1) {
+            /* Nothing found on the token's first servers: it may have
+             * been written to later ones while those were down (a mint
+             * goes to the first n LIVE servers). Or a live value, but
+             * from too few servers to trust it. Ask the others that are
+             * up. */
+            if (tombstone >= 0 || (good && answered >= quorum)) {
+                break;
+            }
+            nops += more_servers(sconf, order, servers, ntargets,
+                                 servers + ntargets, n - ntargets);
+            if (nops == ntargets) {
+                break;
+            }
         }
-        if (ops[i].status == BEARER_MC_OK) {
-            kinds[i] = bearer_record_open(sconf->secret->key,
-                                          sconf->secret->key_len, key,
-                                          strlen(key), ops[i].data,
-                                          ops[i].data_len, &entry,
-                                          &expires_at);
-            if (!kinds[i]) {
-                bearer_metrics_add(BEARER_M_MEMCACHE_BAD_MAC, 1);
-                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, BRRLOG(00090)
-                              "memcached %s: the value under token %s does "
-                              "not authenticate with the secret (forged, "
-                              "altered or copied): ignored",
+        for (i = from; i < nops; i++) {
+            ops[i].server = servers[i];
+            ops[i].kind = BEARER_MC_GET;
+            ops[i].key = key;
+        }
+        bearer_mc_run(r->server, r->pool, ops + from, nops - from,
+                      timeout_of(sconf));
+
+        for (i = from; i < nops; i++) {
+            bearer_entry_t entry;
+            apr_int64_t expires_at = 0;
+
+            if (ops[i].status == BEARER_MC_FAILED) {
+                continue;
+            }
+            answered++;
+            if (ops[i].status == BEARER_MC_OK) {
+                kinds[i] = bearer_record_open(sconf->secret->key,
+                                              sconf->secret->key_len, key,
+                                              strlen(key), ops[i].data,
+                                              ops[i].data_len, &entry,
+                                              &expires_at);
+                if (!kinds[i]) {
+                    bearer_metrics_add(BEARER_M_MEMCACHE_BAD_MAC, 1);
+                    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                                  BRRLOG(00090) "memcached %s: the value "
+                                  "under token %s does not authenticate "
+                                  "with the secret (forged, altered or "
+                                  "copied): ignored",
+                                  bearer_mc_server_name(ops[i].server),
+                                  token->id);
+                }
+            }
+            else if (ops[i].status == BEARER_MC_BAD_VALUE) {
+                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, BRRLOG(00091)
+                              "memcached %s: an oversized value under token "
+                              "%s: ignored",
                               bearer_mc_server_name(ops[i].server),
                               token->id);
             }
-        }
-        else if (ops[i].status == BEARER_MC_BAD_VALUE) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, BRRLOG(00091)
-                          "memcached %s: an oversized value under token %s: "
-                          "ignored", bearer_mc_server_name(ops[i].server),
-                          token->id);
-        }
-        if (kinds[i] == BEARER_RECORD_TOMBSTONE) {
-            tombstone = i;
-            tomb_expires = expires_at;
-        }
-        else if (kinds[i] == BEARER_RECORD_TOKEN) {
-            if (!good) {
-                good = &ops[i];
-                token->entry = entry;
+            if (kinds[i] == BEARER_RECORD_TOMBSTONE) {
+                tombstone = i;
+                tomb_expires = expires_at;
             }
-        }
-        else {
-            answered_empty++;
+            else if (kinds[i] == BEARER_RECORD_TOKEN) {
+                if (!good) {
+                    good = &ops[i];
+                    token->entry = entry;
+                }
+            }
+            else if (i < ntargets) {
+                answered_empty++;
+            }
         }
     }
 
     /*
-     * Read repair: a server that answered without the winning value gets
-     * it; the sealed bytes are bound to the key, not the server, so they
-     * are copied as they are. A tombstone is set (it always wins); a live
-     * value only added, so it never overwrites a tombstone that a
-     * revocation wrote since we read.
+     * Read repair of the token's first servers: one that answered without
+     * the winning value gets it; the sealed bytes are bound to the key,
+     * not the server, so they are copied as they are. A tombstone is set
+     * (it always wins). A live value never overwrites a tombstone that a
+     * revocation wrote since we read: it is added where the key was
+     * missing, and put over a value that did not open only if that value
+     * is still the one we read (cas).
      */
+    if (tombstone < 0 && good && answered < quorum) {
+        /* Only this many servers answered, and all a revocation that
+         * could not reach some of them guarantees is a tombstone on every
+         * other one: a live value from fewer than `quorum` servers may be
+         * a copy that missed it (and one this host was never told to
+         * flush). Outage: BearerOutage decides; never copied around. */
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BRRLOG(00098)
+                      "token %s: a live copy, but only %d memcached "
+                      "server(s) answered (%d needed to trust it): "
+                      "treating memcached as unreachable", token->id,
+                      answered, quorum);
+        return BEARER_FLEET_UNKNOWN;
+    }
     memset(repair, 0, sizeof(repair));
     for (i = 0; i < ntargets && (tombstone >= 0 || good); i++) {
         const bearer_mc_op *src = tombstone >= 0 ? &ops[tombstone] : good;
@@ -227,7 +304,10 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
             continue;
         }
         repair[nrepair].server = ops[i].server;
-        repair[nrepair].kind = tombstone >= 0 ? BEARER_MC_SET : BEARER_MC_ADD;
+        repair[nrepair].kind = tombstone >= 0 ? BEARER_MC_SET
+                               : ops[i].status == BEARER_MC_NOT_FOUND
+                                 ? BEARER_MC_ADD : BEARER_MC_CAS;
+        repair[nrepair].cas = ops[i].cas;
         repair[nrepair].key = key;
         repair[nrepair].value = src->data;
         repair[nrepair].value_len = src->data_len;
@@ -255,34 +335,22 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
 
 /* ---- writing ----------------------------------------------------------------- */
 
-bearer_store_status bearer_fleet_insert(request_rec *r,
-                                        const bearer_server_conf *sconf,
-                                        const char *id,
-                                        const unsigned char id_bytes[BEARER_ID_BYTES],
-                                        const bearer_entry_t *entry)
+/* Writes the sealed token (and its use counter) to each of servers[];
+ * returns how many hold both afterwards. */
+static int insert_on(request_rec *r, const bearer_server_conf *sconf,
+                     const char *id, const char *key,
+                     const unsigned char *sealed, apr_size_t len,
+                     const bearer_entry_t *entry, const int *servers,
+                     int nservers_)
 {
-    const char *key = token_key(r->pool, id);
-    int *order = server_order(r->pool, sconf, id_bytes);
-    int targets[BEARER_MAX_REPLICAS];
-    int ntargets = pick_targets(sconf, order, targets);
     bearer_mc_op ops[2 * BEARER_MAX_REPLICAS];
-    unsigned char *sealed = apr_palloc(r->pool, BEARER_RECORD_MAX);
-    apr_size_t len;
     int nops = 0, stored = 0, i;
 
-    len = bearer_record_seal_token(sconf->secret->key, sconf->secret->key_len,
-                                   key, strlen(key), entry, sealed,
-                                   BEARER_RECORD_MAX);
-    if (len == 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00093)
-                      "cannot seal token %s for memcached", id);
-        return BEARER_STORE_UNAVAILABLE;
-    }
     memset(ops, 0, sizeof(ops));
-    for (i = 0; i < ntargets; i++) {
+    for (i = 0; i < nservers_; i++) {
         bearer_mc_op *op = &ops[nops++];
 
-        op->server = targets[i];
+        op->server = servers[i];
         op->kind = BEARER_MC_ADD;
         op->key = key;
         op->value = sealed;
@@ -290,7 +358,7 @@ bearer_store_status bearer_fleet_insert(request_rec *r,
         op->expires_at = entry->expires_at;
         if (entry->max_uses > 0) {
             op = &ops[nops++];
-            op->server = targets[i];
+            op->server = servers[i];
             op->kind = BEARER_MC_ADD;
             op->key = uses_key(r->pool, id);
             op->value = (const unsigned char *)"0";
@@ -313,6 +381,47 @@ bearer_store_status bearer_fleet_insert(request_rec *r,
         }
         stored += ok;
     }
+    return stored;
+}
+
+bearer_store_status bearer_fleet_insert(request_rec *r,
+                                        const bearer_server_conf *sconf,
+                                        const char *id,
+                                        const unsigned char id_bytes[BEARER_ID_BYTES],
+                                        const bearer_entry_t *entry)
+{
+    const char *key = token_key(r->pool, id);
+    int *order = server_order(r->pool, sconf, id_bytes);
+    int targets[BEARER_MAX_REPLICAS], more[BEARER_MAX_REPLICAS];
+    int ntargets = pick_targets(sconf, order, targets);
+    unsigned char *sealed = apr_palloc(r->pool, BEARER_RECORD_MAX);
+    apr_size_t len;
+    int stored, nmore = 0;
+
+    len = bearer_record_seal_token(sconf->secret->key, sconf->secret->key_len,
+                                   key, strlen(key), entry, sealed,
+                                   BEARER_RECORD_MAX);
+    if (len == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00093)
+                      "cannot seal token %s for memcached", id);
+        return BEARER_STORE_UNAVAILABLE;
+    }
+    stored = insert_on(r, sconf, id, key, sealed, len, entry, targets,
+                       ntargets);
+
+    /* Targets that failed just now are down: the token goes to the next
+     * live servers of its order instead ("the first n live servers"), so
+     * that the request that finds servers gone does not answer 503 while
+     * others are up. */
+    if (stored < sconf->replicas) {
+        nmore = more_servers(sconf, order, targets, ntargets, more,
+                             sconf->replicas - stored);
+    }
+    if (nmore > 0) {
+        stored += insert_on(r, sconf, id, key, sealed, len, entry, more,
+                            nmore);
+    }
+
     if (stored == 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00094)
                       "no memcached server took token %s: answering 503",
@@ -361,7 +470,13 @@ bearer_store_status bearer_fleet_revoke(request_rec *r,
         if (ops[i].status == BEARER_MC_OK) {
             stored++;
         }
-        else {
+    }
+    /* A server that missed the tombstone may still hold the live value:
+     * dirty. Not when no server took it: then the revocation failed (503),
+     * the token stays live everywhere, and nothing was missed (marking
+     * them all dirty would flush every server when memcached returns). */
+    for (i = 0; i < n && stored > 0; i++) {
+        if (ops[i].status != BEARER_MC_OK) {
             bearer_mc_mark_dirty(ops[i].server);
         }
     }
@@ -382,13 +497,14 @@ bearer_store_status bearer_fleet_consume_use(request_rec *r,
 {
     const char *key = uses_key(r->pool, token->id);
     int *order = server_order(r->pool, sconf, token->id_bytes);
-    int targets[BEARER_MAX_REPLICAS];
-    int ntargets = pick_targets(sconf, order, targets);
-    bearer_mc_op ops[BEARER_MAX_REPLICAS], repair[BEARER_MAX_REPLICAS];
+    int n = sconf->memcache->nelts;
+    int *targets = apr_palloc(r->pool, sizeof(int) * (apr_size_t)n);
+    int ntargets = pick_targets(sconf, order, targets), nops;
+    bearer_mc_op *ops = apr_pcalloc(r->pool, sizeof(*ops) * (apr_size_t)n);
+    bearer_mc_op repair[BEARER_MAX_REPLICAS];
     const bearer_mc_op *decider = NULL;
     int nrepair = 0, not_found = 0, i;
 
-    memset(ops, 0, sizeof(ops));
     for (i = 0; i < ntargets; i++) {
         ops[i].server = targets[i];
         ops[i].kind = BEARER_MC_INCR;
@@ -400,11 +516,38 @@ bearer_store_status bearer_fleet_consume_use(request_rec *r,
         if (ops[i].status == BEARER_MC_OK && !decider) {
             decider = &ops[i];      /* the first in the token's order */
         }
-        else if (ops[i].status == BEARER_MC_FAILED) {
-            bearer_mc_mark_dirty(ops[i].server);   /* missed a use */
-        }
-        else if (ops[i].status != BEARER_MC_OK) {
+        else if (ops[i].status != BEARER_MC_OK
+                 && ops[i].status != BEARER_MC_FAILED) {
             not_found++;
+        }
+    }
+    if (!decider && not_found == ntargets && ntargets > 0) {
+        /* No counter on the token's first servers: it may be on later
+         * ones, where it was minted while those were down. */
+        nops = ntargets + more_servers(sconf, order, targets, ntargets,
+                                       targets + ntargets, n - ntargets);
+        for (i = ntargets; i < nops; i++) {
+            ops[i].server = targets[i];
+            ops[i].kind = BEARER_MC_INCR;
+            ops[i].key = key;
+            ops[i].delta = 1;
+        }
+        if (nops > ntargets) {
+            bearer_mc_run(r->server, r->pool, ops + ntargets, nops - ntargets,
+                          timeout_of(sconf));
+        }
+        for (i = ntargets; i < nops && !decider; i++) {
+            if (ops[i].status == BEARER_MC_OK) {
+                decider = &ops[i];
+            }
+        }
+    }
+    /* A replica that could not count a use another one counted lags
+     * behind: dirty. When none counted it the request fails (503) and no
+     * replica missed anything. */
+    for (i = 0; i < ntargets && decider; i++) {
+        if (ops[i].status == BEARER_MC_FAILED) {
+            bearer_mc_mark_dirty(ops[i].server);
         }
     }
     if (!decider) {
@@ -447,32 +590,44 @@ bearer_store_status bearer_fleet_uses_left(request_rec *r,
 {
     const char *key = uses_key(r->pool, token->id);
     int *order = server_order(r->pool, sconf, token->id_bytes);
-    int targets[BEARER_MAX_REPLICAS];
-    int ntargets = pick_targets(sconf, order, targets);
-    bearer_mc_op ops[BEARER_MAX_REPLICAS];
+    int n = sconf->memcache->nelts;
+    int *servers = apr_palloc(r->pool, sizeof(int) * (apr_size_t)n);
+    int ntargets = pick_targets(sconf, order, servers), nops = ntargets;
+    bearer_mc_op *ops = apr_pcalloc(r->pool, sizeof(*ops) * (apr_size_t)n);
     apr_uint64_t used = 0;
-    int answered = 0, i;
+    int answered = 0, round, from = 0, i;
 
-    memset(ops, 0, sizeof(ops));
-    for (i = 0; i < ntargets; i++) {
-        ops[i].server = targets[i];
-        ops[i].kind = BEARER_MC_GET;
-        ops[i].key = key;
-    }
-    bearer_mc_run(r->server, r->pool, ops, ntargets, timeout_of(sconf));
-    for (i = 0; i < ntargets; i++) {
-        char *end;
-        apr_uint64_t v;
-
-        if (ops[i].status != BEARER_MC_OK || ops[i].data_len == 0
-                || ops[i].data_len > 20) {
-            continue;
+    for (round = 0; round < 2 && answered == 0; round++) {
+        if (round == 1) {
+            /* no counter on the first servers: look on the later ones */
+            from = ntargets;
+            nops += more_servers(sconf, order, servers, ntargets,
+                                 servers + ntargets, n - ntargets);
+            if (nops == ntargets) {
+                break;
+            }
         }
-        ops[i].data[ops[i].data_len] = '\0';
-        v = (apr_uint64_t)apr_strtoi64((char *)ops[i].data, &end, 10);
-        if (*end == '\0' && apr_isdigit(ops[i].data[0])) {
-            used = v > used ? v : used;     /* the most uses anyone saw */
-            answered++;
+        for (i = from; i < nops; i++) {
+            ops[i].server = servers[i];
+            ops[i].kind = BEARER_MC_GET;
+            ops[i].key = key;
+        }
+        bearer_mc_run(r->server, r->pool, ops + from, nops - from,
+                      timeout_of(sconf));
+        for (i = from; i < nops; i++) {
+            char *end;
+            apr_uint64_t v;
+
+            if (ops[i].status != BEARER_MC_OK || ops[i].data_len == 0
+                    || ops[i].data_len > 20) {
+                continue;
+            }
+            ops[i].data[ops[i].data_len] = '\0';
+            v = (apr_uint64_t)apr_strtoi64((char *)ops[i].data, &end, 10);
+            if (*end == '\0' && apr_isdigit(ops[i].data[0])) {
+                used = v > used ? v : used;     /* the most uses anyone saw */
+                answered++;
+            }
         }
     }
     if (answered == 0) {

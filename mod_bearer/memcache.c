@@ -32,8 +32,11 @@
 typedef struct {
     apr_int64_t retry_at;       /* while down: when the next probe may go */
     apr_uint32_t down;          /* 1 while believed unreachable */
-    apr_uint32_t dirty;         /* 1: flush before the next use */
-    char pad[48];
+    apr_uint32_t dirty;         /* 1: flush before the next use; 2: being
+                                   flushed (see claim_flush) */
+    apr_uint32_t generation;    /* +1 at every failure: connections opened
+                                   before one are not reused */
+    char pad[44];
 } server_health;
 
 typedef struct {
@@ -45,6 +48,7 @@ typedef struct mc_conn mc_conn;
 struct mc_conn {
     apr_pool_t *pool;           /* unmanaged: conns come and go per thread */
     apr_socket_t *sock;
+    apr_uint32_t generation;    /* the server's when it was opened */
     mc_conn *next;
     apr_size_t rpos, rlen;
     char rbuf[READ_BUFFER];
@@ -266,6 +270,7 @@ static void mark_down(server_rec *s, int server, apr_status_t rv,
     server_health *h = &health[server];
     apr_uint32_t was_up = 0;
 
+    __atomic_add_fetch(&h->generation, 1, __ATOMIC_ACQ_REL);
     __atomic_store_n(&h->retry_at, apr_time_now() + RETRY_INTERVAL,
                      __ATOMIC_RELEASE);
     if (__atomic_compare_exchange_n(&h->down, &was_up, 1, 0,
@@ -311,9 +316,16 @@ static void conn_destroy(mc_conn *c)
     apr_pool_destroy(c->pool);
 }
 
-static mc_conn *conn_acquire(mc_server *srv, apr_time_t deadline,
+/* An idle connection of this child, or a new one. One opened before the
+ * server last failed (in any child) is closed, not reused: after a
+ * restart of memcached every idle connection to it is dead, and each
+ * would otherwise fail once and mark the server down again. */
+static mc_conn *conn_acquire(int server, apr_time_t deadline,
                              apr_status_t *rv)
 {
+    mc_server *srv = &servers[server];
+    apr_uint32_t generation = __atomic_load_n(&health[server].generation,
+                                              __ATOMIC_ACQUIRE);
     mc_conn *c = NULL;
     apr_pool_t *p;
 
@@ -321,13 +333,19 @@ static mc_conn *conn_acquire(mc_server *srv, apr_time_t deadline,
         *rv = APR_EINIT;
         return NULL;
     }
-    apr_thread_mutex_lock(srv->lock);
-    if (srv->idle) {
+    for (;;) {
+        apr_thread_mutex_lock(srv->lock);
         c = srv->idle;
-        srv->idle = c->next;
-        srv->nidle--;
+        if (c) {
+            srv->idle = c->next;
+            srv->nidle--;
+        }
+        apr_thread_mutex_unlock(srv->lock);
+        if (!c || c->generation == generation) {
+            break;
+        }
+        conn_destroy(c);
     }
-    apr_thread_mutex_unlock(srv->lock);
     if (c) {
         return c;
     }
@@ -338,6 +356,7 @@ static mc_conn *conn_acquire(mc_server *srv, apr_time_t deadline,
     }
     c = apr_pcalloc(p, sizeof(*c));
     c->pool = p;
+    c->generation = generation;
     *rv = apr_socket_create(&c->sock, srv->addr->family, SOCK_STREAM,
                             APR_PROTO_TCP, p);
     if (*rv == APR_SUCCESS) {
@@ -493,16 +512,20 @@ static const char *command_of(apr_pool_t *p, const bearer_mc_op *op,
 
     switch (op->kind) {
     case BEARER_MC_GET:
-        cmd = apr_pstrcat(p, "get ", op->key, "\r\n", NULL);
+        /* gets: the answer carries the cas unique a repair can use */
+        cmd = apr_pstrcat(p, "gets ", op->key, "\r\n", NULL);
         break;
     case BEARER_MC_ADD:
-    case BEARER_MC_SET: {
-        const char *head = apr_psprintf(p, "%s %s 0 %" APR_INT64_T_FMT " %"
-                                        APR_SIZE_T_FMT "\r\n",
-                                        op->kind == BEARER_MC_ADD ? "add"
-                                                                  : "set",
-                                        op->key, exptime_of(op->expires_at),
-                                        op->value_len);
+    case BEARER_MC_SET:
+    case BEARER_MC_CAS: {
+        const char *head = op->kind == BEARER_MC_CAS
+            ? apr_psprintf(p, "cas %s 0 %" APR_INT64_T_FMT " %" APR_SIZE_T_FMT
+                           " %" APR_UINT64_T_FMT "\r\n", op->key,
+                           exptime_of(op->expires_at), op->value_len, op->cas)
+            : apr_psprintf(p, "%s %s 0 %" APR_INT64_T_FMT " %" APR_SIZE_T_FMT
+                           "\r\n", op->kind == BEARER_MC_ADD ? "add" : "set",
+                           op->key, exptime_of(op->expires_at),
+                           op->value_len);
         apr_size_t head_len = strlen(head);
         char *buf = apr_palloc(p, head_len + op->value_len + 2);
 
@@ -521,8 +544,10 @@ static const char *command_of(apr_pool_t *p, const bearer_mc_op *op,
     return cmd;
 }
 
-/* Parses "VALUE <key> <flags> <bytes>" for our key; -1 if it is not. */
-static apr_int64_t value_length(const char *line, const char *key)
+/* Parses "VALUE <key> <flags> <bytes> [<cas unique>]" for our key; -1 if
+ * it is not. */
+static apr_int64_t value_length(const char *line, const char *key,
+                                apr_uint64_t *cas)
 {
     apr_size_t klen = strlen(key);
     const char *p;
@@ -543,6 +568,16 @@ static apr_int64_t value_length(const char *line, const char *key)
     bytes = apr_strtoi64(p + 1, &end, 10);
     if ((*end != '\0' && *end != ' ') || bytes < 0 || bytes > ITEM_MAX) {
         return -1;
+    }
+    *cas = 0;
+    if (*end == ' ') {
+        if (!apr_isdigit(end[1])) {
+            return -1;
+        }
+        *cas = (apr_uint64_t)apr_strtoi64(end + 1, &end, 10);
+        if (*end != '\0') {
+            return -1;
+        }
     }
     return bytes;
 }
@@ -565,7 +600,7 @@ static apr_status_t read_answer(mc_conn *c, apr_time_t deadline,
             op->status = BEARER_MC_NOT_FOUND;
             return APR_SUCCESS;
         }
-        bytes = value_length(line, op->key);
+        bytes = value_length(line, op->key, &op->cas);
         if (bytes < 0) {
             return APR_EGENERAL;
         }
@@ -594,11 +629,13 @@ static apr_status_t read_answer(mc_conn *c, apr_time_t deadline,
                                                              : rv;
     case BEARER_MC_ADD:
     case BEARER_MC_SET:
+    case BEARER_MC_CAS:
         if (strcmp(line, "STORED") == 0) {
             op->status = BEARER_MC_OK;
         }
         else if (strcmp(line, "NOT_STORED") == 0
-                 || strcmp(line, "EXISTS") == 0) {
+                 || strcmp(line, "EXISTS") == 0
+                 || strcmp(line, "NOT_FOUND") == 0) {
             op->status = BEARER_MC_NOT_FOUND;
         }
         else {
@@ -629,37 +666,79 @@ static apr_status_t read_answer(mc_conn *c, apr_time_t deadline,
     return APR_EGENERAL;
 }
 
-/* A dirty server kept values through an absence in which it missed
- * writes: empty it before anyone reads it again. */
-static apr_status_t flush_if_dirty(server_rec *s, int server, mc_conn *c,
-                                   apr_time_t deadline)
-{
-    server_health *h = &health[server];
-    apr_uint32_t dirty = 1;
-    char line[ANSWER_LINE_MAX];
-    apr_status_t rv;
+/* ---- batches ------------------------------------------------------------------ */
 
-    if (!__atomic_load_n(&h->dirty, __ATOMIC_ACQUIRE)) {
-        return APR_SUCCESS;
+/* dirty: 0 clean, 1 must be flushed before its next use, 2 a request is
+ * flushing it now (no one else may use it until that is done). */
+#define DIRTY     1
+#define FLUSHING  2
+
+/* How one batch uses one server: a single connection carries, in order,
+ * the flush it owes (if dirty), then every op of the batch for it. One
+ * connection per server keeps the flush ahead of the writes that follow
+ * it; sending every server's requests before reading any answer keeps a
+ * server that does not answer (stopped) from holding up the others. */
+typedef struct {
+    int nops;                   /* ops of this batch for it */
+    int allowed;                /* may be used now */
+    int probe;                  /* down, not asked by this batch, and its
+                                   retry time has come: ask its version */
+    int flush;                  /* this batch flushes it first */
+    mc_conn *conn;
+} batch_server;
+
+/* Claims the flush of a dirty server: 1 when this batch must flush it, 0
+ * when it is clean; -1 when another request is flushing it right now (it
+ * must not be read until that is done). */
+static int claim_flush(int server)
+{
+    apr_uint32_t expected = DIRTY;
+    apr_uint32_t now = __atomic_load_n(&health[server].dirty,
+                                       __ATOMIC_ACQUIRE);
+
+    if (now == 0) {
+        return 0;
     }
-    rv = send_all(c, deadline, "flush_all\r\n", 11);
-    if (rv == APR_SUCCESS) {
-        rv = read_line(c, deadline, line);
+    if (now == FLUSHING) {
+        return -1;
     }
+    return __atomic_compare_exchange_n(&health[server].dirty, &expected,
+                                       FLUSHING, 0, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE) ? 1 : -1;
+}
+
+/* The flush did not happen: the server stays dirty. */
+static void flush_failed(int server)
+{
+    apr_uint32_t expected = FLUSHING;
+
+    __atomic_compare_exchange_n(&health[server].dirty, &expected, DIRTY, 0,
+                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+static apr_status_t read_flush_answer(server_rec *s, int server, mc_conn *c,
+                                      apr_time_t deadline)
+{
+    char line[ANSWER_LINE_MAX];
+    apr_uint32_t expected = FLUSHING;
+    apr_status_t rv = read_line(c, deadline, line);
+
     if (rv == APR_SUCCESS && strcmp(line, "OK") != 0) {
         rv = APR_EGENERAL;
     }
-    if (rv == APR_SUCCESS
-            && __atomic_compare_exchange_n(&h->dirty, &dirty, 0, 0,
-                                           __ATOMIC_ACQ_REL,
-                                           __ATOMIC_ACQUIRE)) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BRRLOG(00085)
-                     "memcached %s missed writes while unreachable: flushed "
-                     "it before use (its tokens live on in their other "
-                     "replicas and are copied back as they are read)",
-                     servers[server].name);
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
-    return rv;
+    /* A write it missed while we flushed marked it dirty again: then it
+     * stays dirty (expected no longer matches). */
+    __atomic_compare_exchange_n(&health[server].dirty, &expected, 0, 0,
+                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BRRLOG(00085)
+                 "memcached %s missed writes while unreachable: flushed "
+                 "it before use (its tokens live on in their other "
+                 "replicas and are copied back as they are read)",
+                 servers[server].name);
+    return APR_SUCCESS;
 }
 
 void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
@@ -667,63 +746,153 @@ void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
 {
     apr_time_t now = apr_time_now();
     apr_time_t deadline = now + timeout;
-    mc_conn **conns = apr_pcalloc(pool, sizeof(*conns) * (apr_size_t)nops);
-    int i;
+    batch_server *bs;
+    int i, k;
+
+    for (i = 0; i < nops; i++) {
+        ops[i].status = BEARER_MC_FAILED;
+    }
+    if (!health || nops <= 0) {
+        return;
+    }
+    bs = apr_pcalloc(pool, sizeof(*bs) * (apr_size_t)nservers);
+    for (i = 0; i < nops; i++) {
+        if (ops[i].server >= 0 && ops[i].server < nservers) {
+            bs[ops[i].server].nops++;
+        }
+    }
+
+    /* Which servers this batch may use, once per server: a down one only
+     * by the one request that wins its probe. A down server this batch
+     * has nothing for is probed all the same when its retry time has
+     * come: requests only ask the first live servers of a token's order,
+     * so without this a server that came back would never be asked again
+     * (and Apaches that saw it fail would place and count tokens
+     * elsewhere than those that did not). A probe empties a dirty
+     * server at once. */
+    for (k = 0; k < nservers; k++) {
+        if (bs[k].nops == 0) {
+            if (!__atomic_load_n(&health[k].down, __ATOMIC_ACQUIRE)
+                    || !may_use(k, now)) {
+                continue;
+            }
+            bs[k].probe = 1;
+        }
+        else if (!may_use(k, now)) {
+            continue;
+        }
+        bs[k].flush = claim_flush(k);
+        bs[k].allowed = bs[k].flush >= 0;
+        bs[k].flush = bs[k].flush > 0;
+    }
 
     /* First every request goes out, so that the servers work in
      * parallel and one slow server costs the batch one timeout. */
-    for (i = 0; i < nops; i++) {
-        bearer_mc_op *op = &ops[i];
-        const char *cmd;
-        apr_size_t len;
+    for (k = 0; k < nservers; k++) {
+        apr_size_t total = 0, len, off = 0;
+        const char **cmds;
+        apr_size_t *lens;
+        char *buf;
         apr_status_t rv;
-        mc_conn *c;
+        int n = 0;
 
-        op->status = BEARER_MC_FAILED;
-        if (!health || op->server < 0 || op->server >= nservers
-                || !may_use(op->server, now)) {
+        if (!bs[k].allowed) {
             continue;
         }
-        c = conn_acquire(&servers[op->server], deadline, &rv);
-        if (!c) {
-            mark_down(s, op->server, rv, "cannot connect");
-            continue;
+        cmds = apr_palloc(pool, sizeof(*cmds) * (apr_size_t)(bs[k].nops + 1));
+        lens = apr_palloc(pool, sizeof(*lens) * (apr_size_t)(bs[k].nops + 1));
+        for (i = 0; i < nops; i++) {
+            if (ops[i].server == k) {
+                cmds[n] = command_of(pool, &ops[i], &len);
+                lens[n] = len;
+                total += len;
+                n++;
+            }
         }
-        rv = flush_if_dirty(s, op->server, c, deadline);
-        if (rv == APR_SUCCESS) {
-            cmd = command_of(pool, op, &len);
-            rv = send_all(c, deadline, cmd, len);
+        if (bs[k].flush) {
+            total += 11;
         }
-        if (rv != APR_SUCCESS) {
-            conn_destroy(c);
-            mark_down(s, op->server, rv, "cannot send");
-            continue;
+        if (bs[k].probe) {
+            total += 9;
         }
-        conns[i] = c;
-        bearer_metrics_add(op->kind == BEARER_MC_GET ? BEARER_M_MEMCACHE_GET
-                           : op->kind == BEARER_MC_INCR
-                             ? BEARER_M_MEMCACHE_INCR
-                             : BEARER_M_MEMCACHE_SET, 1);
+        buf = apr_palloc(pool, total);
+        if (bs[k].flush) {
+            memcpy(buf, "flush_all\r\n", 11);
+            off = 11;
+        }
+        for (i = 0; i < n; i++) {
+            memcpy(buf + off, cmds[i], lens[i]);
+            off += lens[i];
+        }
+        if (bs[k].probe) {
+            memcpy(buf + off, "version\r\n", 9);
+        }
+        bs[k].conn = conn_acquire(k, deadline, &rv);
+        if (!bs[k].conn) {
+            mark_down(s, k, rv, "cannot connect");
+        }
+        else if ((rv = send_all(bs[k].conn, deadline, buf, total))
+                 != APR_SUCCESS) {
+            conn_destroy(bs[k].conn);
+            bs[k].conn = NULL;
+            mark_down(s, k, rv, "cannot send");
+        }
+        if (!bs[k].conn && bs[k].flush) {
+            flush_failed(k);
+        }
     }
-    for (i = 0; i < nops; i++) {
-        apr_status_t rv;
 
-        if (!conns[i]) {
+    /* Then the answers, server by server, each in the order asked. */
+    for (k = 0; k < nservers; k++) {
+        mc_conn *c = bs[k].conn;
+        apr_status_t rv = APR_SUCCESS;
+
+        if (!c) {
             continue;
         }
-        rv = read_answer(conns[i], deadline, pool, &ops[i]);
+        if (bs[k].flush) {
+            rv = read_flush_answer(s, k, c, deadline);
+            if (rv != APR_SUCCESS) {
+                flush_failed(k);
+            }
+        }
+        for (i = 0; i < nops && rv == APR_SUCCESS; i++) {
+            if (ops[i].server != k) {
+                continue;
+            }
+            rv = read_answer(c, deadline, pool, &ops[i]);
+            if (rv != APR_SUCCESS) {
+                ops[i].status = BEARER_MC_FAILED;
+            }
+            else {
+                bearer_metrics_add(ops[i].kind == BEARER_MC_GET
+                                   ? BEARER_M_MEMCACHE_GET
+                                   : ops[i].kind == BEARER_MC_INCR
+                                     ? BEARER_M_MEMCACHE_INCR
+                                     : BEARER_M_MEMCACHE_SET, 1);
+            }
+        }
+        if (bs[k].probe && rv == APR_SUCCESS) {
+            char line[ANSWER_LINE_MAX];
+
+            rv = read_line(c, deadline, line);
+            if (rv == APR_SUCCESS && strncmp(line, "VERSION ", 8) != 0) {
+                rv = APR_EGENERAL;
+            }
+        }
         if (rv != APR_SUCCESS) {
-            ops[i].status = BEARER_MC_FAILED;
-            conn_destroy(conns[i]);
-            mark_down(s, ops[i].server, rv,
+            /* the ops not read stay FAILED */
+            conn_destroy(c);
+            mark_down(s, k, rv,
                       APR_STATUS_IS_TIMEUP(rv) || APR_STATUS_IS_EAGAIN(rv)
                       ? "no answer within BearerMemcacheTimeout"
                       : "broken answer");
             continue;
         }
-        conn_release(&servers[ops[i].server], conns[i]);
-        mark_up(s, ops[i].server);
-        /* from the batch's start to this answer: what the request waited */
+        conn_release(&servers[k], c);
+        mark_up(s, k);
+        /* from the batch's start to this server's answers: what the
+         * request waited for them */
         bearer_metrics_observe(BEARER_H_MEMCACHE_SECONDS,
                                (apr_uint64_t)(apr_time_now() - now));
     }

@@ -90,6 +90,18 @@ sub hostport { '127.0.0.1:' . $_[0]->{port} }
 sub pause  { kill 'STOP', $_[0]->{pid} }
 sub resume { kill 'CONT', $_[0]->{pid} }
 
+# SIGKILL at once, as a crash would (no clean shutdown); reaps it. The
+# object is then stopped: start a new server on the same port to restart.
+sub kill9 {
+    my ($self) = @_;
+    my $pid = $self->{pid} or return;
+    kill 'KILL', $pid;
+    waitpid $pid, 0;
+    delete $running{$pid};
+    $self->{pid} = undef;
+    return;
+}
+
 # SIGTERM, then SIGKILL if it is still there after $grace seconds (memcached
 # takes ~0.8 s to go).
 sub stop {

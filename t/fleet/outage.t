@@ -1,0 +1,157 @@
+# memcached in trouble (contract sec. 2 BearerOutage, sec. 6):
+#   - two servers of three stopped: minting still works (201), the token is
+#     stored on the live one;
+#   - all three stopped: with BearerOutage stale (A) a token this Apache
+#     has cached keeps passing until its own expiry, one it has not cached
+#     gets 503 with Retry-After (never 401); with BearerOutage closed (B)
+#     cached tokens get 503 too; minting, GET and DELETE by id get 503;
+#   - memcached back: service resumes by itself, and no token was lost on
+#     the way (also after a max_uses token was tried during the outage);
+#   - all three killed and restarted empty: the tokens are gone (401 once
+#     memcached answers again), minting works.
+# BearerCacheRecheck 1: after 1.2 s a cached token is no longer trusted
+# without asking memcached, so what follows shows the outage policy.
+use strict;
+use warnings;
+
+use Apache::Test qw(-withtestmore);
+use BearerTest;
+use BearerTest::Fleet qw(PATH_ANY PATH_A nap);
+use Time::HiRes ();
+
+my ($A, $B) = (0, 1);
+my $f = BearerTest::Fleet->start(recheck => 1, timeout => 1000,
+                                 apaches => [ { outage => 'stale' }, { outage => 'closed' } ]);
+my @minted;
+
+plan tests => 37;
+
+sub mint_on {
+    my ($i, $body) = @_;
+    my $t = $f->mint_ok($i, $body);
+    push @minted, $t;
+    return $t;
+}
+
+sub unavailable_ok {
+    my ($res, $name) = @_;
+    my $ok = Test::More::ok($res->code == 503 && ($res->header('Retry-After') // '') =~ /^\d+$/, $name);
+    Test::More::diag(BearerTest::describe($res)) unless $ok;
+    return $ok;
+}
+
+# --- before ------------------------------------------------------------------------------
+my $short = mint_on($A, { ttl => 15 });             # cached on A, expires soon
+my $cached_a = mint_on($B);                          # will be cached on A
+my $cached_b = mint_on($A);                          # will be cached on B
+my $uncached = mint_on($B);                          # never used on A
+my $limited = mint_on($A, { max_uses => 50 });       # cached on A
+my @others = map { mint_on($_ % 2 ? $A : $B) } 1 .. 20;
+is($f->code($A, PATH_ANY, $short) . $f->code($A, PATH_ANY, $cached_a) . $f->code($A, PATH_ANY, $limited)
+   . $f->code($B, PATH_ANY, $cached_b), '200200200200', 'tokens used on A and on B (now in their caches)');
+
+# --- two of three stopped ------------------------------------------------------------------
+# Eight mints at once, before A knows: for some of them, both servers the
+# token's order puts first are the stopped ones; those must go to the live
+# one (contract sec. 6: with fewer than n live, a mint is stored on every
+# live one).
+$f->pause_mc(0);
+$f->pause_mc(1);
+my @rows = $f->parallel(8, sub {
+    my ($res, $json) = $f->mint($A);
+    return join ' ', $res->code, sprintf('%.2f', $res->{fleet_elapsed}),
+        ($json && $json->{token_id} ? ($json->{token_id}, $json->{access_token}) : ());
+});
+my @degraded = map { my @x = split / /; +{ token_id => $x[2], access_token => $x[3] } }
+               grep { /^201 / } @rows;
+push @minted, @degraded;
+is(scalar @degraded, 8, 'two servers of three stopped: 8 mints at once on A all get 201')
+    or diag(join "\n", map { (split / /)[0] } @rows);
+my @where = map { join ' ', $f->holders($f->token_key($_)) } @degraded;
+is(scalar(grep { $_ ne '2' } @where), 0, 'each stored on the live server')
+    or diag("holders: @where");
+my @slow = grep { (split / /)[1] >= 3.5 } @rows;
+is(scalar @slow, 0, 'each within two BearerMemcacheTimeout (1 s) and a margin') or diag(join ', ', map { (split / /)[1] } @slow);
+my ($res, $json) = $f->mint($A);
+is($res->code, 201, 'the next mint too');
+
+# --- all three stopped ---------------------------------------------------------------------
+$f->pause_mc(2);
+nap(1.2);                                           # past BearerCacheRecheck
+my $t0 = Time::HiRes::time();
+is($f->code($A, PATH_ANY, $cached_a), 200, 'all stopped, stale: a token cached on A passes on A');
+is($f->code($A, PATH_ANY, $cached_b), 200, 'so does one A minted (cached when minted)');
+unavailable_ok($f->check($A, PATH_ANY, $uncached), 'stale: a token A has not cached: 503 with Retry-After');
+my $res2 = $f->check($A, PATH_ANY, $uncached);
+is($res2->code, 503, 'again 503 (never 401: the token may be good)');
+unavailable_ok($f->check($A, PATH_ANY, forge_token()),
+               'a well-formed token nobody minted: 503 too (it cannot be told apart)');
+is($f->code($A, PATH_ANY, corrupt_token($uncached->{access_token})), 401,
+   'a token with a bad checksum: 401 (no store is asked)');
+my $lim = $f->check($A, PATH_ANY, $limited);
+ok($lim->code == 503, 'a cached max_uses token: 503, its use cannot be counted')
+    or diag(BearerTest::describe($lim));
+
+($res) = $f->mint($A);
+unavailable_ok($res, 'stale: minting on A: 503');
+unavailable_ok($f->info($A, $cached_a), 'GET by id on A: 503');
+unavailable_ok($f->revoke($A, $cached_a), 'DELETE by id on A: 503');
+is($f->code($A, PATH_ANY, $cached_a), 200, 'which did not revoke it on A');
+
+unavailable_ok($f->check($B, PATH_ANY, $cached_b), 'closed: a token cached on B: 503');
+unavailable_ok($f->check($B, PATH_ANY, $uncached), 'closed: one B has not cached: 503');
+($res) = $f->mint($B);
+unavailable_ok($res, 'closed: minting on B: 503');
+unavailable_ok($f->info($B, $cached_b), 'GET by id on B: 503');
+ok(Time::HiRes::time() - $t0 < 15, 'all of that took a few seconds, not a timeout each')
+    or diag(sprintf '%.1f s', Time::HiRes::time() - $t0);
+
+# The short-lived token passes on A until it expires, then no more.
+my (%before, %after);
+while (time <= $short->{expires_at} + 2) {
+    my $code = $f->code($A, PATH_ANY, $short);
+    my $now = time;
+    if ($now < $short->{expires_at}) { $before{$code}++ }
+    elsif ($now > $short->{expires_at}) { $after{$code}++ }
+    nap(0.25);
+}
+ok(%before && join(',', sort keys %before) eq '200', 'stale: a cached token passes until its expiry...')
+    or diag(join ', ', map { "$_ x $before{$_}" } sort keys %before);
+ok(%after && !$after{200}, '...and not after it')
+    or diag(join ', ', map { "$_ x $after{$_}" } sort keys %after);
+
+# --- back ----------------------------------------------------------------------------------
+# Each Apache asks a server again 2 s after it last failed: give them a few.
+$f->resume_mc($_) for 0 .. 2;
+my @live = ($cached_a, $cached_b, $uncached, @others, @degraded);
+my $bad;
+ok(wait_until(10, sub {
+        $bad = grep { $f->code($A, PATH_ANY, $_) != 200 || $f->code($B, PATH_ANY, $_) != 200 } @live;
+        !$bad }),
+   'all resumed: within 10 s every token minted before (and the one minted with two '
+   . 'servers stopped) passes on A and B again: none was lost (' . scalar(@live) . ')')
+    or diag("$bad do not");
+is(($f->mint($A))[0]->code . ' ' . ($f->mint($B))[0]->code, '201 201', 'minting works again on A and B');
+is($f->code($B, PATH_ANY, $limited), 200, 'the max_uses token passes again');
+is((json_of($f->info($A, $limited)) || {})->{uses_left}, 48, 'and 2 of its uses were counted');
+is(scalar(map { $f->log_lines($_, qr/BRR00085/) } $A, $B), 0,
+   'no server was flushed: none missed a write it had to see');
+my $t_new = mint_on($B);
+is($f->code($A, PATH_ANY, $t_new), 200, 'a token minted now on B passes on A');
+status_is($f->revoke($A, $uncached), 204, 'DELETE by id works again');
+is($f->code($A, PATH_ANY, $uncached), 401, 'A refuses that token at once');
+ok(wait_until(1 + 1.5, sub { $f->code($B, PATH_ANY, $uncached) == 401 }),
+   'and B within its BearerCacheRecheck (1 s, +1.5)');
+
+# --- all killed: memcached restarted empty -------------------------------------------------
+$f->crash_mc($_) for 0 .. 2;
+nap(1.2);
+is($f->code($A, PATH_ANY, $cached_a), 200, 'all killed, stale: a cached token still passes on A');
+unavailable_ok($f->check($B, PATH_ANY, $cached_b), 'closed: 503 on B');
+$f->restart_mc($_) for 0 .. 2;
+ok(wait_until(8, sub { ($f->mint($A))[0]->code == 201 }), 'restarted (empty): minting on A works again');
+ok(wait_until(4, sub { $f->code($A, PATH_ANY, $cached_a) == 401 }),
+   'and the old tokens are gone once memcached answers: 401 on A (not served from its cache)');
+
+$f->logs_hold_no_secret_ok(\@minted);
+$f->stop;
