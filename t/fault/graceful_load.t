@@ -18,8 +18,10 @@ plan tests => 8;
 my $h = BearerTest::Httpd->start(conf => <<'EOF');
 StartServers 2
 ServerLimit 8
-ThreadsPerChild 8
-MaxRequestWorkers 32
+<IfModule !mpm_prefork_module>
+    ThreadsPerChild 8
+    MaxRequestWorkers 32
+</IfModule>
 <Location /auth/v1/access-tokens>
     SetHandler bearer-tokens
 </Location>
