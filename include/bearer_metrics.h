@@ -7,7 +7,7 @@
  * The token table keeps its own lookup statistics in its header; the
  * renderer takes them as a snapshot beside these.
  *
- * To count something new (fleet mode will): add an enum value before the
+ * To count something new: add an enum value before the
  * _COUNT member, describe it in metrics.c's tables, and call
  * bearer_metrics_add() / bearer_metrics_observe() / bearer_metrics_set()
  * where it happens. A changed layout is detected when the segment is found
@@ -35,7 +35,7 @@ typedef enum {
     BEARER_M_MINTED,
     BEARER_M_REVOKED,
     BEARER_M_MINT_REFUSED,             /* 503: table full or store away */
-    /* fleet mode (memcached): added to by the fleet code, zero until then */
+    /* fleet mode (memcached): counted in memcache.c and fleet.c */
     BEARER_M_MEMCACHE_GET,
     BEARER_M_MEMCACHE_SET,
     BEARER_M_MEMCACHE_INCR,            /* use counters of max_uses tokens */
