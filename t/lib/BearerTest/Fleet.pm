@@ -55,12 +55,16 @@ my $owner = $$;
 my @fleets;
 
 # Signals end the file through exit, so that every END block runs and stops
-# the servers (a default TERM would leave them running).
+# the servers (a default TERM would leave them running). SIGPIPE comes when
+# t/TEST.PL went away (killed): stdout and stderr are pipes to it, so from
+# then on every write fails; it is ignored so that the writes of the END
+# blocks cannot kill us before the servers are stopped.
 sub install_signal_handlers {
     my %num = (HUP => 1, INT => 2, PIPE => 13, TERM => 15);
     for my $sig (keys %num) {
         $SIG{$sig} = sub {
             return unless $$ == $owner;
+            $SIG{PIPE} = 'IGNORE';
             print STDERR "# caught SIG$sig: stopping the fleet\n";
             exit 128 + $num{$sig};
         };
