@@ -134,10 +134,12 @@ sub apache_conf {
 # loaded 2-core machine is not swamped
 StartServers 2
 ServerLimit 4
-ThreadsPerChild 8
-MinSpareThreads 8
-MaxSpareThreads 32
-MaxRequestWorkers 32
+<IfModule !mpm_prefork_module>
+    ThreadsPerChild 8
+    MinSpareThreads 8
+    MaxSpareThreads 32
+    MaxRequestWorkers 32
+</IfModule>
 <Location /auth/v1/access-tokens>
     SetHandler bearer-tokens
 </Location>
