@@ -175,6 +175,22 @@ static int live_quorum(const bearer_server_conf *sconf)
     return q < 1 ? 1 : q;
 }
 
+/* "get key" to servers[from..nops) at once, results in ops[from..nops). */
+static void run_gets(request_rec *r, const bearer_server_conf *sconf,
+                     const char *key, const int *servers, bearer_mc_op *ops,
+                     int from, int nops)
+{
+    int i;
+
+    for (i = from; i < nops; i++) {
+        ops[i].server = servers[i];
+        ops[i].kind = BEARER_MC_GET;
+        ops[i].key = key;
+    }
+    bearer_mc_run(r->server, r->pool, ops + from, nops - from,
+                  timeout_of(sconf));
+}
+
 bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
                                        const bearer_server_conf *sconf,
                                        bearer_token_info *token)
@@ -210,13 +226,7 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
                 break;
             }
         }
-        for (i = from; i < nops; i++) {
-            ops[i].server = servers[i];
-            ops[i].kind = BEARER_MC_GET;
-            ops[i].key = key;
-        }
-        bearer_mc_run(r->server, r->pool, ops + from, nops - from,
-                      timeout_of(sconf));
+        run_gets(r, sconf, key, servers, ops, from, nops);
 
         for (i = from; i < nops; i++) {
             bearer_entry_t entry;
@@ -607,13 +617,7 @@ bearer_store_status bearer_fleet_uses_left(request_rec *r,
                 break;
             }
         }
-        for (i = from; i < nops; i++) {
-            ops[i].server = servers[i];
-            ops[i].kind = BEARER_MC_GET;
-            ops[i].key = key;
-        }
-        bearer_mc_run(r->server, r->pool, ops + from, nops - from,
-                      timeout_of(sconf));
+        run_gets(r, sconf, key, servers, ops, from, nops);
         for (i = from; i < nops; i++) {
             char *end;
             apr_uint64_t v;
