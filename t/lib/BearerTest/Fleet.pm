@@ -138,13 +138,13 @@ sub apache_conf {
 # loaded 2-core machine is not swamped
 StartServers 2
 ServerLimit 4
-MaxRequestWorkers 32
 # thread directives only where the MPM has threads (the suite also runs
 # under prefork)
 <IfModule !mpm_prefork_module>
     ThreadsPerChild 8
     MinSpareThreads 8
     MaxSpareThreads 32
+    MaxRequestWorkers 32
 </IfModule>
 <Location /auth/v1/access-tokens>
     SetHandler bearer-tokens
