@@ -6,9 +6,11 @@
  * fuzzer hand it scripted bytes in pieces of their choosing.
  *
  * Framing: answer lines end in CRLF and hold at most BEARER_MC_LINE_MAX - 1
- * bytes; a value is a data block of exactly the length its VALUE line
- * announced, then CRLF. The answers mod_bearer reads, one per request in
- * the order asked:
+ * bytes, none of them NUL; a value is a data block of exactly the length
+ * its VALUE line announced, then CRLF. Numbers are decimal digits only:
+ * flags 32-bit, bytes at most BEARER_MC_ITEM_MAX, cas and counters 64-bit
+ * unsigned; a number out of its range makes the line no answer. The
+ * answers mod_bearer reads, one per request in the order asked:
  *
  *   to "gets <key>"        VALUE <key> <flags> <bytes> [<cas>] CRLF
  *                          <bytes bytes> CRLF END CRLF   -> OK, data, cas

@@ -6,9 +6,6 @@
  */
 #include <string.h>
 
-#include <apr_lib.h>
-#include <apr_strings.h>
-
 #include "bearer_mc_reply.h"
 
 void bearer_mc_reader_init(bearer_mc_reader *rd, bearer_mc_recv_fn recv,
@@ -63,8 +60,11 @@ apr_status_t bearer_mc_read_line(bearer_mc_reader *rd,
         if (nl) {
             apr_size_t len = (apr_size_t)(nl - start);
 
+            /* memcached never puts a NUL in a line: one would end the
+             * C string early and "STORED\0junk" read as STORED */
             if (len == 0 || start[len - 1] != '\r'
-                    || len - 1 >= BEARER_MC_LINE_MAX) {
+                    || len - 1 >= BEARER_MC_LINE_MAX
+                    || memchr(start, '\0', len - 1) != NULL) {
                 return APR_EGENERAL;
             }
             memcpy(line, start, len - 1);
@@ -72,7 +72,10 @@ apr_status_t bearer_mc_read_line(bearer_mc_reader *rd,
             rd->rpos += len + 1;
             return APR_SUCCESS;
         }
-        if (avail >= BEARER_MC_LINE_MAX) {
+        /* The longest line's LF is byte BEARER_MC_LINE_MAX (511 bytes,
+         * CR, LF): only past that is there no line. Refusing earlier made
+         * a 511-byte line good or bad by where the socket's reads split. */
+        if (avail > BEARER_MC_LINE_MAX) {
             return APR_EGENERAL;
         }
         rv = fill(rd);
@@ -109,43 +112,56 @@ apr_status_t bearer_mc_read_exact(bearer_mc_reader *rd, char *dest,
     return APR_SUCCESS;
 }
 
-/* Parses "VALUE <key> <flags> <bytes> [<cas unique>]" for our key; -1 if
- * it is not. */
+/* Decimal digits at p, at least one, into *v if the number is at most
+ * max; *end after them. 0 if there is no digit or the number is larger
+ * (apr_strtoi64 would stop at INT64_MAX and say nothing: memcached's
+ * cas uniques and counters are 64-bit unsigned). */
+static int parse_number(const char *p, const char **end, apr_uint64_t max,
+                        apr_uint64_t *v)
+{
+    const char *start = p;
+    apr_uint64_t n = 0;
+
+    while (*p >= '0' && *p <= '9') {
+        unsigned digit = (unsigned)(*p - '0');
+
+        if (n > (max - digit) / 10) {
+            return 0;
+        }
+        n = n * 10 + digit;
+        p++;
+    }
+    *end = p;
+    *v = n;
+    return p > start;
+}
+
+/* Parses "VALUE <key> <flags> <bytes> [<cas unique>]" for our key: flags
+ * 32-bit, bytes within memcached's item limit, cas 64-bit. -1 if it is
+ * not that. */
 static apr_int64_t value_length(const char *line, const char *key,
                                 apr_uint64_t *cas)
 {
     apr_size_t klen = strlen(key);
     const char *p;
-    char *end;
-    apr_int64_t bytes;
+    apr_uint64_t flags, bytes;
 
     if (strncmp(line, "VALUE ", 6) != 0 || strncmp(line + 6, key, klen) != 0
             || line[6 + klen] != ' ') {
         return -1;
     }
     p = line + 6 + klen + 1;
-    while (apr_isdigit(*p)) {           /* flags */
-        p++;
-    }
-    if (*p != ' ' || !apr_isdigit(p[1])) {
-        return -1;
-    }
-    bytes = apr_strtoi64(p + 1, &end, 10);
-    if ((*end != '\0' && *end != ' ') || bytes < 0
-            || bytes > BEARER_MC_ITEM_MAX) {
+    if (!parse_number(p, &p, 0xFFFFFFFFu, &flags) || *p != ' '
+            || !parse_number(p + 1, &p, BEARER_MC_ITEM_MAX, &bytes)) {
         return -1;
     }
     *cas = 0;
-    if (*end == ' ') {
-        if (!apr_isdigit(end[1])) {
-            return -1;
-        }
-        *cas = (apr_uint64_t)apr_strtoi64(end + 1, &end, 10);
-        if (*end != '\0') {
+    if (*p == ' ') {
+        if (!parse_number(p + 1, &p, APR_UINT64_MAX, cas)) {
             return -1;
         }
     }
-    return bytes;
+    return *p == '\0' ? (apr_int64_t)bytes : -1;
 }
 
 /* The answer to "gets": END, or one VALUE with its data block and END. */
@@ -190,20 +206,19 @@ static apr_status_t read_value(bearer_mc_reader *rd, apr_pool_t *pool,
 
 static apr_status_t read_incr(bearer_mc_reply *reply, const char *line)
 {
-    char *end;
+    const char *end;
 
     if (strcmp(line, "NOT_FOUND") == 0) {
         reply->status = BEARER_MC_NOT_FOUND;
     }
-    else if (strncmp(line, "CLIENT_ERROR", 12) == 0) {
+    else if (strncmp(line, "CLIENT_ERROR", 12) == 0
+             && (line[12] == '\0' || line[12] == ' ')) {
         reply->status = BEARER_MC_BAD_VALUE;    /* a non-numeric counter */
     }
     else {
-        if (!apr_isdigit(line[0])) {
-            return APR_EGENERAL;
-        }
-        reply->number = (apr_uint64_t)apr_strtoi64(line, &end, 10);
-        if (*end != '\0') {
+        /* memcached's counters wrap at 2^64 */
+        if (!parse_number(line, &end, APR_UINT64_MAX, &reply->number)
+                || *end != '\0') {
             return APR_EGENERAL;
         }
         reply->status = BEARER_MC_OK;

@@ -387,15 +387,20 @@ START_TEST(lines)
     char line[BEARER_MC_LINE_MAX];
     char *longest = apr_pstrcat(pool, "VERSION ",
                                 apr_psprintf(pool, "%0*d",
-                                             BEARER_MC_LINE_MAX - 1 - 8 - 1,
-                                             0), NULL);
-    char *too_long = apr_pstrcat(pool, longest, "00\r\n", NULL);
+                                             BEARER_MC_LINE_MAX - 1 - 8, 0),
+                                NULL);
+    char *too_long = apr_pstrcat(pool, longest, "0\r\n", NULL);
+    char *unended = apr_pstrcat(pool, longest, "0", NULL);
 
-    /* the longest line there is: 510 bytes before its CRLF */
+    /* the longest line there is: 511 bytes before its CRLF, whole or in
+     * pieces (it was refused when 512 bytes had come without the LF) */
     longest = apr_pstrcat(pool, longest, "\r\n", NULL);
-    ck_assert_uint_eq(strlen(longest), BEARER_MC_LINE_MAX);
+    ck_assert_uint_eq(strlen(longest), BEARER_MC_LINE_MAX + 1);
     expect(longest, BEARER_MC_REPLY_VERSION, APR_SUCCESS, BEARER_MC_OK);
     BROKEN(too_long, BEARER_MC_REPLY_VERSION);
+    /* 512 bytes and then nothing: the connection closed, not a bad line */
+    ck_assert_uint_eq(strlen(unended), BEARER_MC_LINE_MAX);
+    expect(unended, BEARER_MC_REPLY_VERSION, APR_EOF, 0);
     /* LF without CR, a lone LF, nothing at all */
     BROKEN("END\n", BEARER_MC_REPLY_VALUE);
     BROKEN("\n", BEARER_MC_REPLY_VALUE);
@@ -411,6 +416,84 @@ START_TEST(lines)
         ck_assert_int_eq(bearer_mc_read_line(&rd, line), APR_EGENERAL);
         ck_assert_uint_le(src.pos, BEARER_MC_LINE_MAX + 1);
     }
+}
+END_TEST
+
+/* A NUL inside a line is no answer (it used to end the comparison:
+ * "STORED\0junk" read as STORED). */
+START_TEST(nul_in_lines)
+{
+    expect_len("STORED\0junk\r\n", 13, BEARER_MC_REPLY_STORE, APR_EGENERAL,
+               0);
+    expect_len("STORED\0\r\n", 9, BEARER_MC_REPLY_STORE, APR_EGENERAL, 0);
+    expect_len("END\0\r\n", 6, BEARER_MC_REPLY_VALUE, APR_EGENERAL, 0);
+    expect_len("7\0\r\n", 4, BEARER_MC_REPLY_INCR, APR_EGENERAL, 0);
+    expect_len("OK\0\r\n", 5, BEARER_MC_REPLY_FLUSH, APR_EGENERAL, 0);
+    expect_len("VALUE " KEY " 0 1\0\r\nx\r\nEND\r\n",
+               strlen("VALUE " KEY " 0 1") + 14, BEARER_MC_REPLY_VALUE,
+               APR_EGENERAL, 0);
+    /* in the data block a NUL is data */
+    {
+        bearer_mc_reply r = expect_len("VALUE " KEY " 0 1\r\n\0\r\nEND\r\n",
+                                       strlen("VALUE " KEY " 0 1") + 10,
+                                       BEARER_MC_REPLY_VALUE, APR_SUCCESS,
+                                       BEARER_MC_OK);
+
+        ck_assert_uint_eq(r.data_len, 1);
+        ck_assert_int_eq(r.data[0], '\0');
+    }
+}
+END_TEST
+
+/* cas uniques and counters are 64-bit unsigned: read exactly, and a
+ * number past 2^64 - 1 is no answer (they used to stop at 2^63 - 1). */
+START_TEST(numbers_64_bit)
+{
+    bearer_mc_reply r;
+
+    r = expect("VALUE " KEY " 0 1 18446744073709551615\r\nx\r\nEND\r\n",
+               BEARER_MC_REPLY_VALUE, APR_SUCCESS, BEARER_MC_OK);
+    ck_assert(r.cas == UINT64_MAX);
+    r = expect("VALUE " KEY " 0 1 9223372036854775808\r\nx\r\nEND\r\n",
+               BEARER_MC_REPLY_VALUE, APR_SUCCESS, BEARER_MC_OK);
+    ck_assert(r.cas == 9223372036854775808ULL);
+    BROKEN("VALUE " KEY " 0 1 18446744073709551616\r\nx\r\nEND\r\n",
+           BEARER_MC_REPLY_VALUE);
+    r = expect("18446744073709551615\r\n", BEARER_MC_REPLY_INCR, APR_SUCCESS,
+               BEARER_MC_OK);
+    ck_assert(r.number == UINT64_MAX);
+    r = expect("9223372036854775808\r\n", BEARER_MC_REPLY_INCR, APR_SUCCESS,
+               BEARER_MC_OK);
+    ck_assert(r.number == 9223372036854775808ULL);
+    BROKEN("18446744073709551616\r\n", BEARER_MC_REPLY_INCR);
+    BROKEN("99999999999999999999999\r\n", BEARER_MC_REPLY_INCR);
+    r = expect("000000000000000000000000042\r\n", BEARER_MC_REPLY_INCR,
+               APR_SUCCESS, BEARER_MC_OK);
+    ck_assert(r.number == 42);
+}
+END_TEST
+
+/* Flags are 32-bit and present (an empty field was taken for flags). */
+START_TEST(value_flags_32_bit)
+{
+    bearer_mc_reply r = expect("VALUE " KEY " 4294967295 1\r\nx\r\nEND\r\n",
+                               BEARER_MC_REPLY_VALUE, APR_SUCCESS,
+                               BEARER_MC_OK);
+
+    ck_assert_uint_eq(r.data_len, 1);
+    BROKEN("VALUE " KEY " 4294967296 1\r\nx\r\nEND\r\n",
+           BEARER_MC_REPLY_VALUE);
+    BROKEN("VALUE " KEY "  1\r\nx\r\nEND\r\n", BEARER_MC_REPLY_VALUE);
+}
+END_TEST
+
+/* CLIENT_ERROR is a word: "CLIENT_ERRORS" is not memcached's error. */
+START_TEST(client_error_word)
+{
+    expect("CLIENT_ERROR\r\n", BEARER_MC_REPLY_INCR, APR_SUCCESS,
+           BEARER_MC_BAD_VALUE);
+    BROKEN("CLIENT_ERRORS\r\n", BEARER_MC_REPLY_INCR);
+    BROKEN("CLIENT_ERROR!cannot increment\r\n", BEARER_MC_REPLY_INCR);
 }
 END_TEST
 
@@ -522,6 +605,10 @@ Suite *mc_reply_suite(void)
     tcase_add_test(others, incr_numbers);
     tcase_add_test(others, flush_and_version);
     tcase_add_test(framing, lines);
+    tcase_add_test(framing, nul_in_lines);
+    tcase_add_test(value, numbers_64_bit);
+    tcase_add_test(value, value_flags_32_bit);
+    tcase_add_test(others, client_error_word);
     tcase_add_test(framing, socket_errors_come_back);
     tcase_add_test(framing, overrunning_callback);
     tcase_add_test(framing, pipelined_batch);
