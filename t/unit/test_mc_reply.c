@@ -145,7 +145,7 @@ static bearer_mc_reply expect(const char *data, bearer_mc_reply_kind kind,
 
 #define BROKEN(data, kind) expect((data), (kind), APR_EGENERAL, 0)
 
-/* ---- gets ---------------------------------------------------------------- */
+/* ---- gets --------------------------------------------------------------- */
 
 START_TEST(value_with_cas)
 {
@@ -339,7 +339,7 @@ START_TEST(answers_to_requests_never_sent)
 }
 END_TEST
 
-/* ---- incr ------------------------------------------------------------------ */
+/* ---- incr --------------------------------------------------------------- */
 
 START_TEST(incr_numbers)
 {
@@ -366,7 +366,7 @@ START_TEST(incr_numbers)
 }
 END_TEST
 
-/* ---- flush_all, version -------------------------------------------------- */
+/* ---- flush_all, version ------------------------------------------------- */
 
 START_TEST(flush_and_version)
 {
@@ -380,7 +380,7 @@ START_TEST(flush_and_version)
 }
 END_TEST
 
-/* ---- lines ----------------------------------------------------------------- */
+/* ---- lines -------------------------------------------------------------- */
 
 START_TEST(lines)
 {
@@ -529,7 +529,7 @@ START_TEST(overrunning_callback)
 }
 END_TEST
 
-/* ---- a batch: several answers on one connection, in the order asked ---- */
+/* ---- a batch: several answers on one connection, in the order asked ----- */
 
 START_TEST(pipelined_batch)
 {
