@@ -3,7 +3,8 @@
 #
 #   make -f Makefile.apxs fuzz          each target FUZZ_SECONDS (default 120)
 #   make -f Makefile.apxs fuzz-ci       replay regressions + seeds, then all
-#                                       targets FUZZ_CI_SECONDS in all (60)
+#                                       targets FUZZ_CI_SECONDS in all (72:
+#                                       8 s a target)
 #   make -f Makefile.apxs fuzz-build    build only
 #
 # Built with Debian's clang and its runtime (packages clang,
@@ -13,8 +14,9 @@
 
 FUZZ_CC        ?= clang
 FUZZ_SECONDS   ?= 120
-FUZZ_CI_SECONDS ?= 60
-FUZZ_TARGETS   = header token id scope mint_request entry table
+FUZZ_CI_SECONDS ?= 72
+FUZZ_TARGETS   = header token id scope mint_request entry table fleet_record \
+                 mc_reply
 FUZZ_DIR       = fuzz/.build
 FUZZ_CFLAGS    = -g -O1 -std=gnu99 -Iinclude -Ifuzz \
                  -fsanitize=fuzzer,address,undefined \
@@ -32,6 +34,8 @@ FUZZ_SRC_scope        = mod_bearer/scope.c
 FUZZ_SRC_mint_request = mod_bearer/mint_request.c mod_bearer/scope.c
 FUZZ_SRC_entry        = mod_bearer/entry.c $(FUZZ_MAC)
 FUZZ_SRC_table        = mod_bearer/table.c
+FUZZ_SRC_fleet_record = mod_bearer/fleet_record.c mod_bearer/entry.c $(FUZZ_MAC)
+FUZZ_SRC_mc_reply     = mod_bearer/mc_reply.c
 
 FUZZ_BINS = $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 

@@ -1,8 +1,9 @@
 #!/usr/bin/perl
 # fuzz/make-seeds.pl - writes the seed corpora fuzz/corpus/<target>/ from
 # the contract's examples and the test suite's cases (t/authn/challenges.t,
-# t/endpoint/post*.t, t/unit/*). Run from the top of the checkout; the
-# files it writes are committed, so this is needed only to change them.
+# t/endpoint/post*.t, t/unit/*; memcached's protocol.txt for mc_reply). Run
+# from the top of the checkout; the files it writes are committed, so this
+# is needed only to change them.
 # Every token here is made up for the corpus (a correct checksum over
 # fixed "random" text): none was ever minted by a server.
 use strict;
@@ -124,6 +125,100 @@ $seeds{table} = [
     pack('C*', 9, 0,1, 100,0, 200, 0, 7,0, 0,4,0x80, 8, (0xFF) x 8, 3,1, 2,1),
     pack('C*', 9, 7,0, 0,0,0, 8, (0x41) x 8, 0,1, 10,0, 20, 0, 3,1),
     pack('C*', 0, 0,1, 0,2, 250, 0, 3,1, 0,2, 1,0, 250, 0, 3,2, 2,1, 3,2),
+];
+
+# --- fleet_record: byte 0 mode (0 forged, 1 token fields, 2 tombstone,
+#     3 sealed by the secret), byte 1 key (0, 1 tokens', 2 a use counter's,
+#     3 from the input: length byte + bytes); see fuzz/fleet_record.c -------
+my $label = 'bearer-entry-v1';
+my $key_a = 'bearer:AqdBWqtXER5NvTj5u8BJmQ';
+sub sealed_with {       # a value as another fleet (another secret) seals it
+    my ($secret, $key, $body) = @_;
+    return $body . hmac_sha256($label . pack('n', length $key) . $key . $body,
+                               $secret);
+}
+sub fields {            # mode 1: the entry's fields, then its strings
+    my (%f) = @_;
+    my ($s, $c, $m) = map { $_ // '' } @f{qw(subject scope metadata)};
+    return pack('q> q> N C n n n C n', $f{issued}, $f{expires},
+                $f{max_uses} // 0, $f{flags}, $f{slen} // length $s,
+                $f{clen} // length $c, $f{mlen} // length $m, $f{cap} // 0,
+                $f{pos} // 258) . $s . $c . $m;
+}
+my $other_secret = '0123456789abcdef0123456789abcdef';
+$seeds{fleet_record} = [
+    "\0\0\x01" . $entries[1] . ('M' x 32),
+    "\0\0\x02" . pack('q>', 1700003600) . ('M' x 32),
+    "\0\0" . sealed_with($other_secret, $key_a, "\x01" . $entries[0]),
+    "\0\0" . sealed_with($other_secret, $key_a, "\x02" . pack('q>', 1700003600)),
+    "\0\2" . '0', "\0\0", "\0\3\x1d$key_a\x01" . $entries[2] . ('M' x 32),
+    "\1\0" . fields(issued => 1795856028, expires => 1795859628, max_uses => 3,
+                    flags => 3, subject => 'alice',
+                    scope => 'stream:view chat:write',
+                    metadata => '{"room":"r1"}'),
+    "\1\1" . fields(issued => 1700000000, expires => 1700003600, flags => 0,
+                    scope => 'stream:view', cap => 3),
+    "\1\2" . fields(issued => -5, expires => 9, flags => 3, slen => 256,
+                    clen => 1024, mlen => 4096, cap => 2 + 4 * 9),
+    "\1\0" . fields(issued => 1, expires => 2, flags => 1, slen => 0,
+                    scope => 'a'),
+    "\1\0" . fields(issued => 3, expires => 2, flags => 0, scope => 'a'),
+    "\1\0" . fields(issued => 1, expires => 2, flags => 1, slen => 257),
+    "\1\0" . fields(issued => 1, expires => 2, flags => 2, mlen => 4097),
+    "\1\0" . fields(issued => 1, expires => 2, flags => 0, scope => 'a b',
+                    cap => 1 + 4 * 3),
+    (map { "\2\0" . pack('q> C n', $_, 0, 7) }
+         1700003600, 0, -1, '9223372036854775807', '-9223372036854775808'),
+    "\2\2" . pack('q> C n', 1700003600, 1, 40),
+    "\2\3\x05abcde" . pack('q> C n', 1700003600, 3, 5),
+    "\3\0\x01" . $entries[0], "\3\0\x01" . $entries[3],
+    "\3\0\x02" . pack('q>', 1700003600), "\3\0\x02" . pack('q>', -1) . 'x',
+    "\3\0\x02" . substr(pack('q>', 5), 1), "\3\0\x03" . pack('q>', 5),
+    "\3\0\x01" . substr($entries[1], 0, -1), "\3\0\x01" . $entries[1] . 'x',
+    "\3\0", "\3\0\x01", "\3\2\x01" . $entries[2],
+    "\3\0\x01" . ('z' x 5410),
+];
+
+# --- mc_reply: byte 0 mode (bits 0-1: 0/1 raw, 2/3 built; bit 2 flush
+#     first; bit 3 version probe last; bits 4-5 damage), byte 1 requests
+#     - 1, a byte a request (mod 3: gets, store, incr; +4 the use
+#     counter's key; +64 a small value_max), the piece pattern, the bytes;
+#     see fuzz/mc_reply.c ---------------------------------------------------
+my $uses_a = 'bearer:uses:AqdBWqtXER5NvTj5u8BJmQ';
+my $record = "\x01" . $entries[1] . ('M' x 32);     # what a record looks like
+sub mc { my ($mode, $ops, $pattern, $bytes) = @_;
+         chr($mode) . chr(@$ops - 1) . pack('C*', @$ops) . chr($pattern) . $bytes }
+$seeds{mc_reply} = [
+    mc(0, [0], 1, "VALUE $key_a 0 " . length($record) . " 12345\r\n$record\r\nEND\r\n"),
+    mc(0, [0], 7, "END\r\n"),
+    mc(0, [0], 3, "VALUE $key_a 1 5\r\nhello\r\nEND\r\n"),
+    mc(0, [1, 1, 1, 1], 5, "STORED\r\nNOT_STORED\r\nEXISTS\r\nNOT_FOUND\r\n"),
+    mc(0, [5, 2, 2, 2], 16, "42\r\nNOT_FOUND\r\nCLIENT_ERROR cannot increment "
+                            . "or decrement non-numeric value\r\n"
+                            . "18446744073709551615\r\n"),
+    mc(12, [0, 12, 1, 5], 3, "OK\r\nVALUE $key_a 0 5 7\r\nhello\r\nEND\r\n"
+                              . "VALUE $uses_a 0 1 8\r\n3\r\nEND\r\n"
+                              . "STORED\r\n4\r\nVERSION 1.6.18\r\n"),
+    mc(0, [1], 2, "SERVER_ERROR out of memory storing object\r\n"),
+    mc(0, [0], 2, "ERROR\r\n"),
+    mc(0, [1], 2, "CLIENT_ERROR bad data chunk\r\n"),
+    mc(0, [1, 1], 2, "DELETED\r\nTOUCHED\r\n"),
+    mc(0, [66], 1, "VALUE $key_a 0 40 1\r\n" . ('v' x 40) . "\r\nEND\r\n"),
+    mc(8, [1], 1, "STORED\r\nVERSION " . ('x' x 503) . "\r\n"),
+    mc(8, [1], 9, "STORED\r\nVERSION " . ('x' x 504) . "\r\n"),
+    mc(0, [0], 4, "VALUE $key_a 0 1 18446744073709551616\r\nx\r\nEND\r\n"),
+    mc(0, [0], 4, "VALUE $key_a 0 5\r\nhelloEND\r\n"),
+    mc(0, [0], 4, "VALUE bearer:9mLJerLdylE9TOYkK6sW3g 0 5\r\nhello\r\nEND\r\n"),
+    mc(0, [0], 4, "VALUE $key_a 0 1048577\r\n"),
+    mc(0, [1], 1, "STORED\0junk\r\n"),
+    # built: a hit with flags, length 32 and cas; STORED; a 64-bit count
+    (map { mc($_, [0, 1, 2], 3, "\x19" . ("\0" x 7) . "\x2a" . "\0\x20"
+                                 . ("\x01" x 8) . ('d' x 32) . "\0\x03"
+                                 . ("\xff" x 8) . "\0\x30\x41") }
+         2, 0x12, 0x22, 0x32),
+    mc(0x0e, [0, 0, 12, 66, 1, 2, 5, 4], 1, "\x01\x00\x10" . ('r' x 16)
+                                            . "\x11\x00\x05" . ("\xee" x 8)
+                                            . "uses!\x02\x03\x04\x05\x06"),
 ];
 
 for my $target (sort keys %seeds) {

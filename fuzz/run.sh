@@ -29,6 +29,8 @@ max_len() {
         mint_request) echo 16384 ;;
         entry) echo 5500 ;;
         table) echo 2048 ;;
+        fleet_record) echo 6000 ;;
+        mc_reply) echo 12000 ;;
         *) echo 4096 ;;
     esac
 }

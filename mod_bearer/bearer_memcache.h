@@ -23,6 +23,7 @@
 #define BEARER_MEMCACHE_H
 
 #include "bearer_private.h"
+#include "bearer_mc_reply.h"        /* bearer_mc_status; the answers' parser */
 
 typedef enum {
     BEARER_MC_GET,              /* sent as "gets": sets cas */
@@ -31,15 +32,6 @@ typedef enum {
     BEARER_MC_CAS,              /* set only if unchanged since a GET (cas) */
     BEARER_MC_INCR
 } bearer_mc_kind;
-
-typedef enum {
-    BEARER_MC_OK = 0,        /* GET: a value; ADD/SET: stored; INCR: counted */
-    BEARER_MC_NOT_FOUND,     /* GET miss; ADD: key exists; CAS: changed
-                                or gone since; INCR: no key */
-    BEARER_MC_BAD_VALUE,     /* the server answered with something we refuse
-                                (oversized value, non-numeric counter) */
-    BEARER_MC_FAILED         /* unreachable, timed out, or skipped as down */
-} bearer_mc_status;
 
 typedef struct {
     /* request */

@@ -2,13 +2,13 @@
  * memcache.c - the memcached client of fleet mode: a registry of servers,
  * their health shared by the children of this host, per-child connection
  * stacks, and batches of text-protocol exchanges under one deadline.
- * Interface and rationale: bearer_memcache.h.
+ * Interface and rationale: bearer_memcache.h. The answers are parsed by
+ * mc_reply.c (pure, fuzzed); this file feeds it the sockets' bytes.
  */
 #include "bearer_memcache.h"
 #include "bearer_fleet_record.h"
 #include "bearer_metrics.h"
 
-#include "apr_lib.h"
 #include "apr_network_io.h"
 #include "apr_shm.h"
 #include "apr_strings.h"
@@ -19,10 +19,6 @@
 #define RETRY_INTERVAL     apr_time_from_sec(2)
 /* Idle connections kept per server per child. */
 #define IDLE_MAX           32
-#define ANSWER_LINE_MAX           512
-#define READ_BUFFER        4096
-/* memcached's own item limit: a bigger value cannot be there. */
-#define ITEM_MAX           (1024 * 1024)
 #define RELATIVE_EXPTIME_MAX 2592000    /* memcached reads more as a date */
 
 #define HEALTH_USERDATA_KEY "mod_bearer-memcache-health"
@@ -50,8 +46,8 @@ struct mc_conn {
     apr_socket_t *sock;
     apr_uint32_t generation;    /* the server's when it was opened */
     mc_conn *next;
-    apr_size_t rpos, rlen;
-    char rbuf[READ_BUFFER];
+    apr_time_t deadline;        /* of the batch using it: bounds each wait */
+    bearer_mc_reader rd;        /* what it received (mc_reply.c parses it) */
 };
 
 typedef struct {
@@ -310,6 +306,16 @@ static void clip_timeout(mc_conn *c, apr_time_t deadline)
     apr_socket_timeout_set(c->sock, left > 0 ? left : 0);
 }
 
+/* The reader's source of bytes: the socket, each wait clipped to the
+ * deadline of the batch using the connection. */
+static apr_status_t conn_recv(void *ctx, char *buf, apr_size_t *len)
+{
+    mc_conn *c = ctx;
+
+    clip_timeout(c, c->deadline);
+    return apr_socket_recv(c->sock, buf, len);
+}
+
 static void conn_destroy(mc_conn *c)
 {
     apr_socket_close(c->sock);
@@ -347,6 +353,7 @@ static mc_conn *conn_acquire(int server, apr_time_t deadline,
         conn_destroy(c);
     }
     if (c) {
+        c->deadline = deadline;
         return c;
     }
 
@@ -357,6 +364,8 @@ static mc_conn *conn_acquire(int server, apr_time_t deadline,
     c = apr_pcalloc(p, sizeof(*c));
     c->pool = p;
     c->generation = generation;
+    c->deadline = deadline;
+    bearer_mc_reader_init(&c->rd, conn_recv, c);
     *rv = apr_socket_create(&c->sock, srv->addr->family, SOCK_STREAM,
                             APR_PROTO_TCP, p);
     if (*rv == APR_SUCCESS) {
@@ -376,7 +385,7 @@ static mc_conn *conn_acquire(int server, apr_time_t deadline,
 
 static void conn_release(mc_server *srv, mc_conn *c)
 {
-    if (c->rpos != c->rlen) {
+    if (bearer_mc_reader_pending(&c->rd)) {
         conn_destroy(c);        /* unread bytes: out of step, never reuse */
         return;
     }
@@ -407,87 +416,6 @@ static apr_status_t send_all(mc_conn *c, apr_time_t deadline,
         }
         buf += n;
         len -= n;
-    }
-    return APR_SUCCESS;
-}
-
-static apr_status_t fill(mc_conn *c, apr_time_t deadline)
-{
-    apr_size_t n;
-    apr_status_t rv;
-
-    if (c->rpos > 0) {
-        memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
-        c->rlen -= c->rpos;
-        c->rpos = 0;
-    }
-    if (c->rlen == sizeof(c->rbuf)) {
-        return APR_ENOSPC;
-    }
-    n = sizeof(c->rbuf) - c->rlen;
-    clip_timeout(c, deadline);
-    rv = apr_socket_recv(c->sock, c->rbuf + c->rlen, &n);
-    if (n > 0) {
-        c->rlen += n;
-        return APR_SUCCESS;
-    }
-    return rv == APR_SUCCESS ? APR_EOF : rv;
-}
-
-/* One CRLF-terminated line, without the CRLF, NUL-terminated. */
-static apr_status_t read_line(mc_conn *c, apr_time_t deadline, char *line)
-{
-    for (;;) {
-        char *start = c->rbuf + c->rpos;
-        apr_size_t avail = c->rlen - c->rpos;
-        char *nl = memchr(start, '\n', avail);
-        apr_status_t rv;
-
-        if (nl) {
-            apr_size_t len = (apr_size_t)(nl - start);
-
-            if (len == 0 || start[len - 1] != '\r' || len - 1 >= ANSWER_LINE_MAX) {
-                return APR_EGENERAL;
-            }
-            memcpy(line, start, len - 1);
-            line[len - 1] = '\0';
-            c->rpos += len + 1;
-            return APR_SUCCESS;
-        }
-        if (avail >= ANSWER_LINE_MAX) {
-            return APR_EGENERAL;
-        }
-        rv = fill(c, deadline);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-    }
-}
-
-/* Exactly len bytes into dest, or skipped when dest is NULL. */
-static apr_status_t read_exact(mc_conn *c, apr_time_t deadline, char *dest,
-                               apr_size_t len)
-{
-    while (len > 0) {
-        apr_size_t avail = c->rlen - c->rpos;
-        apr_status_t rv;
-
-        if (avail == 0) {
-            rv = fill(c, deadline);
-            if (rv != APR_SUCCESS) {
-                return rv;
-            }
-            continue;
-        }
-        if (avail > len) {
-            avail = len;
-        }
-        if (dest) {
-            memcpy(dest, c->rbuf + c->rpos, avail);
-            dest += avail;
-        }
-        c->rpos += avail;
-        len -= avail;
     }
     return APR_SUCCESS;
 }
@@ -544,126 +472,48 @@ static const char *command_of(apr_pool_t *p, const bearer_mc_op *op,
     return cmd;
 }
 
-/* Parses "VALUE <key> <flags> <bytes> [<cas unique>]" for our key; -1 if
- * it is not. */
-static apr_int64_t value_length(const char *line, const char *key,
-                                apr_uint64_t *cas)
+/* Reads the answer to op (mc_reply.c); APR_SUCCESS when the exchange
+ * completed (the status says how), an error when the connection is no
+ * longer usable. */
+static apr_status_t read_answer(mc_conn *c, apr_pool_t *pool,
+                                bearer_mc_op *op)
 {
-    apr_size_t klen = strlen(key);
-    const char *p;
-    char *end;
-    apr_int64_t bytes;
+    bearer_mc_reply reply;
+    apr_status_t rv;
 
-    if (strncmp(line, "VALUE ", 6) != 0 || strncmp(line + 6, key, klen) != 0
-            || line[6 + klen] != ' ') {
-        return -1;
-    }
-    p = line + 6 + klen + 1;
-    while (apr_isdigit(*p)) {           /* flags */
-        p++;
-    }
-    if (*p != ' ' || !apr_isdigit(p[1])) {
-        return -1;
-    }
-    bytes = apr_strtoi64(p + 1, &end, 10);
-    if ((*end != '\0' && *end != ' ') || bytes < 0 || bytes > ITEM_MAX) {
-        return -1;
-    }
-    *cas = 0;
-    if (*end == ' ') {
-        if (!apr_isdigit(end[1])) {
-            return -1;
-        }
-        *cas = (apr_uint64_t)apr_strtoi64(end + 1, &end, 10);
-        if (*end != '\0') {
-            return -1;
-        }
-    }
-    return bytes;
-}
-
-/* Reads the answer to op; APR_SUCCESS when the exchange completed (the
- * status says how), an error when the connection is no longer usable. */
-static apr_status_t read_answer(mc_conn *c, apr_time_t deadline,
-                                apr_pool_t *pool, bearer_mc_op *op)
-{
-    char line[ANSWER_LINE_MAX];
-    apr_status_t rv = read_line(c, deadline, line);
-    apr_int64_t bytes;
-
+    memset(&reply, 0, sizeof(reply));
+    reply.kind = op->kind == BEARER_MC_GET ? BEARER_MC_REPLY_VALUE
+                 : op->kind == BEARER_MC_INCR ? BEARER_MC_REPLY_INCR
+                 : BEARER_MC_REPLY_STORE;
+    reply.key = op->key;
+    reply.value_max = BEARER_RECORD_MAX;
+    rv = bearer_mc_read_reply(&c->rd, pool, &reply);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    switch (op->kind) {
-    case BEARER_MC_GET:
-        if (strcmp(line, "END") == 0) {
-            op->status = BEARER_MC_NOT_FOUND;
-            return APR_SUCCESS;
+    op->status = reply.status;
+    if (op->kind == BEARER_MC_GET && reply.status != BEARER_MC_NOT_FOUND) {
+        op->cas = reply.cas;
+        if (reply.status == BEARER_MC_OK) {
+            op->data = reply.data;
+            op->data_len = reply.data_len;
         }
-        bytes = value_length(line, op->key, &op->cas);
-        if (bytes < 0) {
-            return APR_EGENERAL;
-        }
-        if (bytes > BEARER_RECORD_MAX) {
-            /* not ours: skip it without holding it */
-            rv = read_exact(c, deadline, NULL, (apr_size_t)bytes);
-            op->status = BEARER_MC_BAD_VALUE;
-        }
-        else {
-            op->data = apr_palloc(pool, (apr_size_t)bytes + 1);
-            op->data_len = (apr_size_t)bytes;
-            rv = read_exact(c, deadline, (char *)op->data,
-                            (apr_size_t)bytes);
-            op->status = BEARER_MC_OK;
-        }
-        if (rv == APR_SUCCESS) {
-            rv = read_line(c, deadline, line);      /* the data's CRLF */
-        }
-        if (rv == APR_SUCCESS && line[0] != '\0') {
-            rv = APR_EGENERAL;
-        }
-        if (rv == APR_SUCCESS) {
-            rv = read_line(c, deadline, line);
-        }
-        return rv == APR_SUCCESS && strcmp(line, "END") != 0 ? APR_EGENERAL
-                                                             : rv;
-    case BEARER_MC_ADD:
-    case BEARER_MC_SET:
-    case BEARER_MC_CAS:
-        if (strcmp(line, "STORED") == 0) {
-            op->status = BEARER_MC_OK;
-        }
-        else if (strcmp(line, "NOT_STORED") == 0
-                 || strcmp(line, "EXISTS") == 0
-                 || strcmp(line, "NOT_FOUND") == 0) {
-            op->status = BEARER_MC_NOT_FOUND;
-        }
-        else {
-            return APR_EGENERAL;
-        }
-        return APR_SUCCESS;
-    case BEARER_MC_INCR:
-        if (strcmp(line, "NOT_FOUND") == 0) {
-            op->status = BEARER_MC_NOT_FOUND;
-        }
-        else if (strncmp(line, "CLIENT_ERROR", 12) == 0) {
-            op->status = BEARER_MC_BAD_VALUE;   /* a non-numeric counter */
-        }
-        else {
-            char *end;
-
-            if (!apr_isdigit(line[0])) {
-                return APR_EGENERAL;
-            }
-            op->number = (apr_uint64_t)apr_strtoi64(line, &end, 10);
-            if (*end != '\0') {
-                return APR_EGENERAL;
-            }
-            op->status = BEARER_MC_OK;
-        }
-        return APR_SUCCESS;
     }
-    return APR_EGENERAL;
+    else if (op->kind == BEARER_MC_INCR && reply.status == BEARER_MC_OK) {
+        op->number = reply.number;
+    }
+    return APR_SUCCESS;
+}
+
+/* The answer to flush_all or version, which this file sends itself. */
+static apr_status_t read_own_answer(mc_conn *c, apr_pool_t *pool,
+                                    bearer_mc_reply_kind kind)
+{
+    bearer_mc_reply reply;
+
+    memset(&reply, 0, sizeof(reply));
+    reply.kind = kind;
+    return bearer_mc_read_reply(&c->rd, pool, &reply);
 }
 
 /* ---- batches ------------------------------------------------------------------ */
@@ -717,15 +567,11 @@ static void flush_failed(int server)
 }
 
 static apr_status_t read_flush_answer(server_rec *s, int server, mc_conn *c,
-                                      apr_time_t deadline)
+                                      apr_pool_t *pool)
 {
-    char line[ANSWER_LINE_MAX];
     apr_uint32_t expected = FLUSHING;
-    apr_status_t rv = read_line(c, deadline, line);
+    apr_status_t rv = read_own_answer(c, pool, BEARER_MC_REPLY_FLUSH);
 
-    if (rv == APR_SUCCESS && strcmp(line, "OK") != 0) {
-        rv = APR_EGENERAL;
-    }
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -851,7 +697,7 @@ void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
             continue;
         }
         if (bs[k].flush) {
-            rv = read_flush_answer(s, k, c, deadline);
+            rv = read_flush_answer(s, k, c, pool);
             if (rv != APR_SUCCESS) {
                 flush_failed(k);
             }
@@ -860,7 +706,7 @@ void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
             if (ops[i].server != k) {
                 continue;
             }
-            rv = read_answer(c, deadline, pool, &ops[i]);
+            rv = read_answer(c, pool, &ops[i]);
             if (rv != APR_SUCCESS) {
                 ops[i].status = BEARER_MC_FAILED;
             }
@@ -873,12 +719,7 @@ void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
             }
         }
         if (bs[k].probe && rv == APR_SUCCESS) {
-            char line[ANSWER_LINE_MAX];
-
-            rv = read_line(c, deadline, line);
-            if (rv == APR_SUCCESS && strncmp(line, "VERSION ", 8) != 0) {
-                rv = APR_EGENERAL;
-            }
+            rv = read_own_answer(c, pool, BEARER_MC_REPLY_VERSION);
         }
         if (rv != APR_SUCCESS) {
             /* the ops not read stay FAILED */
