@@ -576,13 +576,26 @@ BearerCacheEntries {entries}
             self.wrk(k, 1)
         before = self.errlog_size()
         self.runs = {k: [] for k in self.order}
-        n = len(self.order)
         start = time.time()
+        # Every case runs between two runs of the baseline, and its ratio is
+        # taken against their mean: this machine's speed drifts by tens of
+        # percent within a minute (seen with no other load at all), so a
+        # baseline measured once a round, up to a minute away, cannot
+        # resolve the few percent a case costs.
+        cases = [k for k in self.order if k != "plain"]
         for r in range(o.rounds):
-            rot = self.order[r % n:] + self.order[:r % n]   # each round starts elsewhere
+            rot = cases[r % len(cases):] + cases[:r % len(cases)]   # each round starts elsewhere
+            before_run = self.wrk("plain", o.duration)
+            before_run["base_rps"] = before_run["rps"]
+            self.runs["plain"].append(before_run)
             for k in rot:
                 d = self.wrk(k, o.duration)
+                after_run = self.wrk("plain", o.duration)
+                after_run["base_rps"] = after_run["rps"]
+                d["base_rps"] = (before_run["rps"] + after_run["rps"]) / 2
                 self.runs[k].append(d)
+                self.runs["plain"].append(after_run)
+                before_run = after_run
             log("bench: round %d/%d done (%.0f s)" % (r + 1, o.rounds, time.time() - start))
         self.logged = {}
         after = self.errlog_size()
@@ -602,7 +615,7 @@ BearerCacheEntries {entries}
                 continue
             rs = [d["rps"] for d in self.runs[k]]
             med = statistics.median(rs)
-            ratios = [d["rps"] / b["rps"] for d, b in zip(self.runs[k], self.runs["plain"])]
+            ratios = [d["rps"] / d["base_rps"] for d in self.runs[k]]
             row = {
                 "case": k, "label": label, "rps": med, "ratio": statistics.median(ratios),
                 "ratio_min": min(ratios), "ratio_max": max(ratios),
@@ -752,11 +765,12 @@ plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5" title "median ratio",
                          m["commit"]))
         lines.append("")
         lines.append("Settings: wrk -t%d -c%d -d%ds --latency, %d rounds, the cases of a "
-                     "round run one after another in an order rotated each round; one warm-up "
-                     "second per case first. Apache event MPM, 2 children x 32 threads, "
+                     "round run one after another in an order rotated each round, each case between two "
+                     "runs of case 1; one warm-up second per case first. Apache event MPM, 2 children x 32 threads, "
                      "KeepAlive On (unlimited requests), no access log, ErrorLog at warn. "
-                     "Ratio = median over the rounds of (req/s / req/s of case 1 in the same "
-                     "round), so that drift between rounds cancels; ratio min-max = its range "
+                     "Ratio = median over the rounds of (req/s / mean req/s of the two runs of case 1 "
+                     "just before and just after it), so that the machine's drift cancels; "
+                     "ratio min-max = its range "
                      "over the rounds; p99 = median over the rounds of wrk's 99th percentile; "
                      "req/s spread = (max - min) / median across rounds; non-2xx = answers "
                      "other than 2xx, socket errors = wrk's connect/read/write errors and "
@@ -1104,7 +1118,7 @@ def main():
         micro(o.micro, o.quick)
         return
     o.rounds = o.rounds or (1 if o.quick else 5)
-    o.duration = o.duration or (1 if o.quick else 5)
+    o.duration = o.duration or (1 if o.quick else 3)
     o.million = o.million or (50000 if o.quick else MILLION)
     if o.soak and o.quick:
         o.soak = min(o.soak, 30)
