@@ -8,28 +8,36 @@
  */
 #include "bearer_header.h"
 
+/* One table lookup a character instead of a chain of comparisons: the
+ * header of every protected request goes through here. */
+enum {
+    C_OWS = 1,          /* SP / HTAB */
+    C_TCHAR = 2,        /* RFC 7230 tchar: an auth-scheme's characters */
+    C_B64TOKEN = 4      /* RFC 6750 b64token, less the trailing '=' */
+};
+
+static const unsigned char char_class[256] = {
+    [' '] = C_OWS, ['\t'] = C_OWS,
+    ['0' ... '9'] = C_TCHAR | C_B64TOKEN,
+    ['A' ... 'Z'] = C_TCHAR | C_B64TOKEN,
+    ['a' ... 'z'] = C_TCHAR | C_B64TOKEN,
+    ['-'] = C_TCHAR | C_B64TOKEN, ['.'] = C_TCHAR | C_B64TOKEN,
+    ['_'] = C_TCHAR | C_B64TOKEN, ['~'] = C_TCHAR | C_B64TOKEN,
+    ['+'] = C_TCHAR | C_B64TOKEN,
+    ['/'] = C_B64TOKEN,
+    ['!'] = C_TCHAR, ['#'] = C_TCHAR, ['$'] = C_TCHAR, ['%'] = C_TCHAR,
+    ['&'] = C_TCHAR, ['\''] = C_TCHAR, ['*'] = C_TCHAR, ['^'] = C_TCHAR,
+    ['`'] = C_TCHAR, ['|'] = C_TCHAR
+};
+
 static int is_ows(char c)
 {
-    return c == ' ' || c == '\t';
+    return char_class[(unsigned char)c] & C_OWS;
 }
 
-static int is_alnum(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-           || (c >= '0' && c <= '9');
-}
-
-/* RFC 7230 tchar: what an auth-scheme is made of. */
 static int is_tchar(unsigned char c)
 {
-    switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
-    case '+': case '-': case '.': case '^': case '_': case '`': case '|':
-    case '~':
-        return 1;
-    default:
-        return is_alnum(c);
-    }
+    return char_class[c] & C_TCHAR;
 }
 
 static int is_bearer_scheme(const char *s, size_t len)
@@ -54,12 +62,7 @@ static int is_bearer_scheme(const char *s, size_t len)
 
 int bearer_b64token_char(unsigned char c)
 {
-    switch (c) {
-    case '-': case '.': case '_': case '~': case '+': case '/':
-        return 1;
-    default:
-        return is_alnum(c);
-    }
+    return (char_class[c] & C_B64TOKEN) != 0;
 }
 
 int bearer_is_b64token(const char *s, size_t len)
