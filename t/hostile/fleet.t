@@ -344,6 +344,13 @@ ok(($by_cat->{auth} // 0) > $count / 10 && ($by_cat->{'auth-binary'} // 0) > 10
    && ($by_cat->{'slow-whole'} // 0) + ($by_cat->{'slow-truncated'} // 0) > 5,
    'every case was sent: Authorization headers, binary bytes, bodies, methods and paths, '
    . 'slow and truncated bodies') or diag(explain($by_cat));
+# What the known tokens got, by memcached's state and host: "state status" x n.
+for my $p (sort keys %{ $h->{known_seen} }) {
+    for my $m (sort keys %{ $h->{known_seen}{$p} }) {
+        my $c = $h->{known_seen}{$p}{$m};
+        diag("known tokens, $p, $m host: " . join ', ', map { "$_ x $c->{$_}" } sort keys %$c);
+    }
+}
 my $known_checks = 0;
 for my $p (values %{ $h->{known_seen} }) { for my $m (values %$p) { $known_checks += $_ for values %$m } }
 ok($known_checks > $count / 25, "known tokens were sent whole and checked exactly ($known_checks times)");
