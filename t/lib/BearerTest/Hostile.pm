@@ -67,9 +67,8 @@ use constant OPERATOR_TOKEN_2 => BearerTest::OPERATOR_TOKEN_2;
 use constant ENDPOINT         => BearerTest::ENDPOINT;
 
 # What each protected path asks of a client token (t/conf/extra.conf.in,
-# and the same Locations in t/hostile/fleet.t): [any of these scopes], or
-# [[all of these]]; an operator token passes /p/op only among these tests'
-# client-token checks.
+# and the same Locations in t/hostile/fleet.t): [any of these scopes],
+# [[all of these]], [] for any live token, undef for none (operator only).
 my %NEEDS = (
     '/p/view/r.txt' => [ 'stream:start', 'stream:view' ],
     '/p/any/r.txt'  => [],
