@@ -270,7 +270,13 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
                     token->entry = entry;
                 }
             }
-            else if (i < ntargets) {
+            else {
+                /* Round 1's servers count too: they are the ones the
+                 * token's first servers would be once an unreachable one
+                 * among them is marked down. Counting only round 0 made
+                 * the request that finds a server unreachable answer 503
+                 * for a token no server holds, where every later request
+                 * answers 401. */
                 answered_empty++;
             }
         }

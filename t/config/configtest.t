@@ -8,23 +8,11 @@ use warnings;
 
 use Apache::Test qw(-withtestmore);
 use BearerTest;
-use File::Temp qw(tempdir);
+use BearerTest::Configtest ();
 
-my $vars  = Apache::Test::vars();
-my $httpd = $vars->{httpd};
-my $so    = "$vars->{top_dir}/mod_bearer/.libs/mod_bearer.so";
-my $mods  = '/usr/lib/apache2/modules';
-my $dir   = tempdir('cfgXXXXXX', TMPDIR => 1, CLEANUP => 1);
-
-sub put {
-    my ($name, $text, $mode) = @_;
-    my $path = "$dir/$name";
-    open my $fh, '>', $path or die "write $path: $!";
-    print {$fh} $text;
-    close $fh;
-    chmod $mode // 0600, $path;
-    return $path;
-}
+my $ct = BearerTest::Configtest->new(name => 'cfg');
+sub put { $ct->put(@_) }
+my $dir = $ct->dir;
 
 my $op_good   = put('op-good', "# test\n" . ('a' x 40) . "\n");
 my $op_empty  = put('op-empty', '');
@@ -42,30 +30,14 @@ my $sec_31nl  = put('sec-31nl', ('s' x 31) . "\n");
 my $sec_none  = "$dir/sec-missing";
 my $sec_644   = put('sec-644', 's' x 40, 0644);
 
-my $n = 0;
-# Runs httpd -t on the base config plus $lines; returns (exit status, output).
+# Runs httpd -t on the base config (BearerTest::Configtest's, then the
+# operator token file: $op_good unless `op` says another, or undef for
+# none) plus $lines; returns (exit status, output).
 sub configtest {
     my ($lines, %o) = @_;
-    $n++;
     my $op = exists $o{op} ? $o{op} : $op_good;
-    my $conf = put("c$n.conf", <<EOF . (defined $op ? qq{BearerOperatorTokenFile "$op"\n} : '') . $lines . "\n", 0644);
-ServerRoot "$dir"
-DefaultRuntimeDir "$dir"
-PidFile "$dir/httpd.pid"
-ErrorLog "$dir/error_log.$n"
-ServerName localhost
-Listen 127.0.0.1:8999
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authn_core_module $mods/mod_authn_core.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule bearer_module "$so"
-EOF
-    my $out = `"$httpd" -t -f "$conf" 2>&1`;
-    my $status = $? >> 8;
-    if (open my $fh, '<', "$dir/error_log.$n") {
-        local $/;
-        $out .= <$fh> // '';
-    }
+    my ($status, $out) = $ct->run($lines,
+        head => defined $op ? qq{BearerOperatorTokenFile "$op"\n} : '');
     return ($status, $out);
 }
 

@@ -6,54 +6,20 @@ use warnings;
 
 use Apache::Test qw(-withtestmore);
 use BearerTest;
-use File::Temp qw(tempdir);
+use BearerTest::Configtest ();
 
-my $vars  = Apache::Test::vars();
-my $httpd = $vars->{httpd};
-my $so    = "$vars->{top_dir}/mod_bearer/.libs/mod_bearer.so";
-my $mods  = '/usr/lib/apache2/modules';
-my $dir   = tempdir('cfgtreeXXXXXX', TMPDIR => 1, CLEANUP => 1);
-
-sub put {
-    my ($name, $text, $mode) = @_;
-    my $path = "$dir/$name";
-    open my $fh, '>', $path or die "write $path: $!";
-    print {$fh} $text;
-    close $fh;
-    chmod $mode // 0600, $path;
-    return $path;
-}
-
-my $op  = put('op', ('o' x 40) . "\n");
-my $sec = put('secret', 's' x 40);
+my $ct  = BearerTest::Configtest->new(name => 'cfgtree', modules => ['authz_user']);
+my $dir = $ct->dir;
+my $op  = $ct->put('op', ('o' x 40) . "\n");
+my $sec = $ct->put('secret', 's' x 40);
 mkdir "$dir/a-directory";
 
-my $n = 0;
 # httpd -t on a config whose first 11 lines are fixed, so that test lines
-# start on line 12 of the file: returns (exit status, output, file)
+# start on line 12 of the file (the helper dies if they do not): returns
+# (exit status, output, file)
 sub configtest {
     my ($lines) = @_;
-    $n++;
-    my $conf = put("c$n.conf", <<EOF . $lines . "\n", 0644);
-ServerRoot "$dir"
-DefaultRuntimeDir "$dir"
-PidFile "$dir/httpd.pid"
-ErrorLog "$dir/error_log.$n"
-ServerName localhost
-Listen 127.0.0.1:8999
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authn_core_module $mods/mod_authn_core.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule authz_user_module $mods/mod_authz_user.so
-LoadModule bearer_module "$so"
-EOF
-    my $out = `"$httpd" -t -f "$conf" 2>&1`;
-    my $status = $? >> 8;
-    if (open my $fh, '<', "$dir/error_log.$n") {
-        local $/;
-        $out .= <$fh> // '';
-    }
-    return ($status, $out, $conf);
+    return $ct->run($lines, line => 12);
 }
 
 my $vhost_a = "<VirtualHost 127.0.0.1:8999>\n    ServerName a.test\n";
