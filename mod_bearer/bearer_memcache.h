@@ -14,10 +14,11 @@
  * server that failed is skipped until its retry time, when one request
  * probes it (with a request of its own, or "version" when it has none
  * for it). A server that missed a write mod_bearer needed it to see (a
- * tombstone, a use) is "dirty": it is flushed before it is used again or
- * as soon as a probe reaches it, so a value it kept from before cannot
- * come back (see docs/design.md); the flush goes ahead of the requests on
- * the same connection and holds up no other server.
+ * tombstone, a use) is "dirty": the keys it missed are deleted from it
+ * before it is used again or as soon as a probe reaches it (flush_all when
+ * there were more than this host keeps track of), so a value it kept from
+ * before cannot come back (see docs/design.md); the clean-up goes ahead of
+ * the requests on the same connection and holds up no other server.
  */
 #ifndef BEARER_MEMCACHE_H
 #define BEARER_MEMCACHE_H
@@ -68,9 +69,11 @@ void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
 /* 1 if the server is believed reachable now (not marked down). */
 int bearer_mc_server_up(int server);
 
-/* Marks a server dirty: it missed a write it had to see; it is flushed
- * before its next use. */
-void bearer_mc_mark_dirty(int server);
+/* Marks a server dirty: it missed a write to key that it had to see (a
+ * tombstone, a use). Before its next use by this host the keys it missed
+ * are deleted from it (or, past what the host keeps track of, it is
+ * flushed). */
+void bearer_mc_mark_missed(int server, const char *key);
 
 /* The registry: how many servers, and each one's "host:port". */
 int bearer_mc_server_count(void);

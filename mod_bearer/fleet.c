@@ -14,9 +14,9 @@
  *              it; anything else is an outage.
  *   revoke     a tombstone goes to every server of the list that is up
  *              (it lives until the token would have expired); every
- *              server that could not take it is marked dirty, and is
- *              flushed before its next use (memcache.c), so a copy it
- *              kept cannot come back.
+ *              server that could not take it is marked dirty, and the
+ *              key is deleted from it before its next use (memcache.c),
+ *              so a copy it kept cannot come back.
  *   max_uses   a counter per token (memcached incr) on the same n servers;
  *              the first of them that answers decides, the others follow
  *              for when it fails.
@@ -312,7 +312,7 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
 
         if (ops[i].status == BEARER_MC_FAILED) {
             if (tombstone >= 0) {
-                bearer_mc_mark_dirty(ops[i].server);
+                bearer_mc_mark_missed(ops[i].server, key);
             }
             continue;
         }
@@ -493,7 +493,7 @@ bearer_store_status bearer_fleet_revoke(request_rec *r,
      * them all dirty would flush every server when memcached returns). */
     for (i = 0; i < n && stored > 0; i++) {
         if (ops[i].status != BEARER_MC_OK) {
-            bearer_mc_mark_dirty(ops[i].server);
+            bearer_mc_mark_missed(ops[i].server, key);
         }
     }
     if (stored == 0) {
@@ -563,7 +563,7 @@ bearer_store_status bearer_fleet_consume_use(request_rec *r,
      * replica missed anything. */
     for (i = 0; i < ntargets && decider; i++) {
         if (ops[i].status == BEARER_MC_FAILED) {
-            bearer_mc_mark_dirty(ops[i].server);
+            bearer_mc_mark_missed(ops[i].server, key);
         }
     }
     if (!decider) {

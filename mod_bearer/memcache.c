@@ -23,6 +23,20 @@
 
 #define HEALTH_USERDATA_KEY "mod_bearer-memcache-health"
 
+/* Keys a server missed while unreachable, remembered per server so that
+ * only those are deleted from it when it answers again (flush_all would
+ * also take copies that are by now the last ones: a token whose other
+ * replica was lost in an earlier crash and not yet read back). More than
+ * this many between two uses of the server, and it is flushed after all. */
+#define MISSED_MAX         4096
+#define MISSED_KEY_MAX     40      /* "bearer:uses:" + a 22-character id */
+
+/* server_health.dirty: 0 clean, 1 the keys it missed must be deleted (or,
+ * when they cannot all be told, it must be flushed) before its next use,
+ * 2 a request is doing that now (no one else may use it until it is done). */
+#define DIRTY     1
+#define FLUSHING  2
+
 /* One cache line a server, in shared memory: every child of this host
  * sees the same state. Changed with atomics only. */
 typedef struct {
@@ -34,6 +48,29 @@ typedef struct {
                                    before one are not reused */
     char pad[44];
 } server_health;
+
+/* The keys one server missed: a ring in shared memory, after the health
+ * array. A writer takes index `head` (atomic add), writes the key, then
+ * publishes seq = 2 * index + 2; `done` is where the last clean-up got
+ * to. A clean-up stops before an entry still being written (its writer
+ * marks the server dirty again when done); an entry overwritten by a
+ * later index (more than MISSED_MAX missed), or a key that did not fit,
+ * makes it flush the server whole rather than trust it.
+ *
+ *   [server_health x n][missed_journal x n]
+ *   missed_journal: head | done | pad | keys[MISSED_MAX]: seq | key[40]
+ */
+typedef struct {
+    apr_uint32_t seq;
+    char key[MISSED_KEY_MAX];
+} missed_key;
+
+typedef struct {
+    apr_uint32_t head;          /* keys noted, ever */
+    apr_uint32_t done;          /* keys dealt with (deleted or flushed) */
+    char pad[56];
+    missed_key keys[MISSED_MAX];
+} missed_journal;
 
 typedef struct {
     apr_shm_t *shm;
@@ -64,6 +101,7 @@ typedef struct {
 static mc_server *servers;
 static int nservers;
 static server_health *health;
+static missed_journal *journals;
 
 int bearer_mc_server_count(void)
 {
@@ -122,6 +160,7 @@ int bearer_mc_post_config(apr_pool_t *pconf, server_rec *main_server)
     health_segment *seg = NULL;
     const char *signature = "";
     server_rec *s;
+    apr_size_t bytes;
     apr_status_t rv;
     int i;
 
@@ -139,17 +178,22 @@ int bearer_mc_post_config(apr_pool_t *pconf, server_rec *main_server)
     servers = (mc_server *)list->elts;
     nservers = list->nelts;
     health = NULL;
+    journals = NULL;
     if (nservers == 0) {
         return OK;
     }
+    bytes = (sizeof(server_health) + sizeof(missed_journal))
+            * (apr_size_t)nservers;
     for (i = 0; i < nservers; i++) {
         signature = apr_pstrcat(pconf, signature, servers[i].name, " ", NULL);
     }
 
     /* Like the token table, health outlives graceful restarts as long as
-     * the server list stays the same. */
+     * the server list (and the layout: a new build of the module) stays
+     * the same. */
     apr_pool_userdata_get((void **)&seg, HEALTH_USERDATA_KEY, process_pool);
-    if (seg && strcmp(seg->signature, signature) != 0) {
+    if (seg && seg->shm && (strcmp(seg->signature, signature) != 0
+                            || apr_shm_size_get(seg->shm) != bytes)) {
         apr_shm_destroy(seg->shm);
         seg->shm = NULL;
     }
@@ -159,19 +203,18 @@ int bearer_mc_post_config(apr_pool_t *pconf, server_rec *main_server)
                               process_pool);
     }
     if (!seg->shm) {
-        rv = apr_shm_create(&seg->shm, sizeof(server_health) * nservers,
-                            NULL, process_pool);
+        rv = apr_shm_create(&seg->shm, bytes, NULL, process_pool);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, rv, main_server,
                          BRRLOG(00080) "BearerMemcache: cannot create the "
                          "shared memory for %d servers' health", nservers);
             return !OK;
         }
-        memset(apr_shm_baseaddr_get(seg->shm), 0,
-               sizeof(server_health) * nservers);
+        memset(apr_shm_baseaddr_get(seg->shm), 0, bytes);
         seg->signature = apr_pstrdup(process_pool, signature);
     }
     health = apr_shm_baseaddr_get(seg->shm);
+    journals = (missed_journal *)(health + nservers);
     return OK;
 }
 
@@ -234,11 +277,29 @@ int bearer_mc_server_up(int server)
     return health && !__atomic_load_n(&health[server].down, __ATOMIC_ACQUIRE);
 }
 
-void bearer_mc_mark_dirty(int server)
+void bearer_mc_mark_missed(int server, const char *key)
 {
-    if (health) {
-        __atomic_store_n(&health[server].dirty, 1, __ATOMIC_RELEASE);
+    missed_journal *j;
+    missed_key *e;
+    apr_uint32_t idx;
+    apr_size_t len = strlen(key);
+
+    if (!health) {
+        return;
     }
+    j = &journals[server];
+    idx = __atomic_fetch_add(&j->head, 1, __ATOMIC_ACQ_REL);
+    e = &j->keys[idx % MISSED_MAX];
+    __atomic_store_n(&e->seq, 2 * idx + 1, __ATOMIC_RELEASE);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    if (len < MISSED_KEY_MAX) {
+        memcpy(e->key, key, len + 1);
+    }
+    else {
+        e->key[0] = '\0';      /* cannot be told: the server is flushed */
+    }
+    __atomic_store_n(&e->seq, 2 * idx + 2, __ATOMIC_RELEASE);
+    __atomic_store_n(&health[server].dirty, DIRTY, __ATOMIC_RELEASE);
 }
 
 /* May a request use this server now? Up: yes. Down: only the one request
@@ -518,22 +579,21 @@ static apr_status_t read_own_answer(mc_conn *c, apr_pool_t *pool,
 
 /* ---- batches ------------------------------------------------------------------ */
 
-/* dirty: 0 clean, 1 must be flushed before its next use, 2 a request is
- * flushing it now (no one else may use it until that is done). */
-#define DIRTY     1
-#define FLUSHING  2
-
 /* How one batch uses one server: a single connection carries, in order,
- * the flush it owes (if dirty), then every op of the batch for it. One
- * connection per server keeps the flush ahead of the writes that follow
- * it; sending every server's requests before reading any answer keeps a
- * server that does not answer (stopped) from holding up the others. */
+ * the clean-up it owes (if dirty), then every op of the batch for it. One
+ * connection per server keeps the clean-up ahead of the writes that
+ * follow it; sending every server's requests before reading any answer
+ * keeps a server that does not answer (stopped) from holding up the
+ * others. */
 typedef struct {
     int nops;                   /* ops of this batch for it */
     int allowed;                /* may be used now */
     int probe;                  /* down, not asked by this batch, and its
                                    retry time has come: ask its version */
-    int flush;                  /* this batch flushes it first */
+    int flush;                  /* this batch cleans it up first */
+    int whole;                  /* ... with flush_all, not key by key */
+    int nkeys;                  /* ... deleting this many keys */
+    apr_uint32_t upto;          /* the journal's head it cleans up to */
     mc_conn *conn;
 } batch_server;
 
@@ -566,24 +626,105 @@ static void flush_failed(int server)
                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
-static apr_status_t read_flush_answer(server_rec *s, int server, mc_conn *c,
+/* The commands that clean up a dirty server: "delete <key> noreply" for
+ * each key it missed since the last clean-up, then "version" (its answer
+ * says they were done, in order, before what follows on the connection);
+ * or "flush_all" when the journal cannot tell every key (more than
+ * MISSED_MAX of them, or an entry being written right now). */
+static char *cleanup_of(apr_pool_t *pool, int server, batch_server *b,
+                        apr_size_t *len)
+{
+    missed_journal *j = &journals[server];
+    apr_uint32_t done = __atomic_load_n(&j->done, __ATOMIC_ACQUIRE);
+    apr_uint32_t head = __atomic_load_n(&j->head, __ATOMIC_ACQUIRE);
+    apr_uint32_t count = head - done, idx;
+    char *buf, *at;
+
+    b->upto = head;
+    b->nkeys = (int)count;
+    b->whole = count > MISSED_MAX;
+    if (b->whole) {
+        *len = 11;
+        return apr_pstrdup(pool, "flush_all\r\n");
+    }
+    /* "delete " key " noreply\r\n" a key, "version\r\n" after them */
+    buf = at = apr_palloc(pool, (apr_size_t)count * (MISSED_KEY_MAX + 16) + 10);
+    for (idx = done; idx != head; idx++) {
+        missed_key *e = &j->keys[idx % MISSED_MAX];
+        apr_uint32_t seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+        char key[MISSED_KEY_MAX];
+
+        if ((apr_int32_t)(seq - (2 * idx + 2)) < 0) {
+            /* its writer is still at it (and marks the server dirty
+             * again when done): this clean-up stops before it */
+            b->upto = idx;
+            b->nkeys = (int)(idx - done);
+            break;
+        }
+        /* a seqlock read: the key is the one of this index, complete;
+         * a later index there means the ring went round (overflow) */
+        memcpy(key, e->key, sizeof(key));
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (seq != 2 * idx + 2
+                || __atomic_load_n(&e->seq, __ATOMIC_RELAXED) != seq
+                || key[0] == '\0' || !memchr(key, '\0', sizeof(key))) {
+            b->whole = 1;
+            break;
+        }
+        at = apr_cpystrn(at, "delete ", 8);
+        at = apr_cpystrn(at, key, sizeof(key));
+        at = apr_cpystrn(at, " noreply\r\n", 11);
+    }
+    if (b->whole) {
+        *len = 11;
+        return apr_pstrdup(pool, "flush_all\r\n");
+    }
+    at = apr_cpystrn(at, "version\r\n", 10);
+    *len = (apr_size_t)(at - buf);
+    return buf;
+}
+
+static apr_status_t read_flush_answer(server_rec *s, int server,
+                                      const batch_server *b, mc_conn *c,
                                       apr_pool_t *pool)
 {
-    apr_uint32_t expected = FLUSHING;
-    apr_status_t rv = read_own_answer(c, pool, BEARER_MC_REPLY_FLUSH);
+    apr_uint32_t expected = FLUSHING, done;
+    /* flush_all answers OK; the deletes (noreply) answer nothing, and the
+     * version after them says they were done */
+    apr_status_t rv = read_own_answer(c, pool, b->whole
+                                               ? BEARER_MC_REPLY_FLUSH
+                                               : BEARER_MC_REPLY_VERSION);
 
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    /* A write it missed while we flushed marked it dirty again: then it
+    /* Cleaned up to b->upto (only ever forward: two requests of two
+     * children may have cleaned up at once). */
+    done = __atomic_load_n(&journals[server].done, __ATOMIC_ACQUIRE);
+    while ((apr_int32_t)(b->upto - done) > 0
+           && !__atomic_compare_exchange_n(&journals[server].done, &done,
+                                           b->upto, 0, __ATOMIC_ACQ_REL,
+                                           __ATOMIC_ACQUIRE)) {
+    }
+    /* A write it missed while we cleaned up marked it dirty again: then it
      * stays dirty (expected no longer matches). */
     __atomic_compare_exchange_n(&health[server].dirty, &expected, 0, 0,
                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BRRLOG(00085)
-                 "memcached %s missed writes while unreachable: flushed "
-                 "it before use (its tokens live on in their other "
-                 "replicas and are copied back as they are read)",
-                 servers[server].name);
+    if (b->whole) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BRRLOG(00085)
+                     "memcached %s missed more writes while unreachable "
+                     "than this host keeps track of (%d; at most %d): "
+                     "flushed it before use (its tokens live on in their "
+                     "other replicas and are copied back as they are read)",
+                     servers[server].name, b->nkeys, MISSED_MAX);
+    }
+    else {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BRRLOG(00135)
+                     "memcached %s missed writes to %d key(s) while "
+                     "unreachable: deleted them from it before use (they "
+                     "are copied back from the other replicas as they are "
+                     "read)", servers[server].name, b->nkeys);
+    }
     return APR_SUCCESS;
 }
 
@@ -635,7 +776,8 @@ void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
     /* First every request goes out, so that the servers work in
      * parallel and one slow server costs the batch one timeout. */
     for (k = 0; k < nservers; k++) {
-        apr_size_t total = 0, len, off = 0;
+        apr_size_t total = 0, len, off = 0, cleanup_len = 0;
+        const char *cleanup = NULL;
         const char **cmds;
         apr_size_t *lens;
         char *buf;
@@ -656,15 +798,16 @@ void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
             }
         }
         if (bs[k].flush) {
-            total += 11;
+            cleanup = cleanup_of(pool, k, &bs[k], &cleanup_len);
+            total += cleanup_len;
         }
         if (bs[k].probe) {
             total += 9;
         }
         buf = apr_palloc(pool, total);
         if (bs[k].flush) {
-            memcpy(buf, "flush_all\r\n", 11);
-            off = 11;
+            memcpy(buf, cleanup, cleanup_len);
+            off = cleanup_len;
         }
         for (i = 0; i < n; i++) {
             memcpy(buf + off, cmds[i], lens[i]);
@@ -697,7 +840,7 @@ void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
             continue;
         }
         if (bs[k].flush) {
-            rv = read_flush_answer(s, k, c, pool);
+            rv = read_flush_answer(s, k, &bs[k], c, pool);
             if (rv != APR_SUCCESS) {
                 flush_failed(k);
             }

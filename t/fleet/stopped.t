@@ -110,7 +110,7 @@ while (time < $until && keys(%back) < 2) {
 }
 ok($back{$A} && $back{$B}, 'resumed: A and B log that it answers again (BRR00084)')
     or diag('A: ' . ($back{$A} ? 'yes' : 'no') . ', B: ' . ($back{$B} ? 'yes' : 'no'));
-@others = grep { !/\Q$name\E/ } map { $f->log_lines($_, qr/BRR0008[35]/) } $A, $B;
+@others = grep { !/\Q$name\E/ } map { $f->log_lines($_, qr/BRR0008[35]|BRR00135/) } $A, $B;
 is(scalar @others, 0, 'no other server was ever marked down or flushed')
     or diag(join "\n", @others);
 

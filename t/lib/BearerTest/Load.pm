@@ -7,12 +7,28 @@ package BearerTest::Load;
 #
 #   my $load = BearerTest::Load->start(base => $url, clients => 4);
 #   ... do something nasty to the server ...
-#   my $r = $load->stop;    # { mints => [...], checks => [...], failures => [...] }
+#   my $r = $load->stop;    # { mints => [...], checks => [...], ... }
+#
+# With several servers (a fleet), each client mints on them in turn, uses
+# every fresh token on each of them, and with revoke_every => n revokes
+# every n-th token on another server than the one that minted it; a
+# revoked token is then tried at once on the revoking server (401), and on
+# the others once `settle` seconds have passed (their caches may trust a
+# copy for BearerCacheRecheck seconds):
+#
+#   my $load = BearerTest::Load->start(bases => [$urlA, $urlB], clients => 6,
+#                                      revoke_every => 4, settle => 1.5);
+#
+# Every request is recorded as [t0, code, failed, id, token, seconds, server]:
+# its start time, HTTP status, 1 if no answer came (LWP's own 500), the
+# token's id, the token (mints and revocations; '-' otherwise), how long it
+# took (wall time), and the index of the server in bases.
 
 use strict;
 use warnings FATAL => 'all';
 
 use File::Temp qw(tempdir);
+use HTTP::Request ();
 use JSON::PP ();
 use LWP::UserAgent ();
 use POSIX ();
@@ -20,12 +36,20 @@ use Time::HiRes ();
 
 use BearerTest::Secrets ();
 
-# start(base => 'http://127.0.0.1:port', clients => n, max_seconds => s,
-#       endpoint => path, check => path)
+# What each kind of request must answer when all is well.
+our %EXPECT = (mint => 201, check => 200, revoke => 204, refused => 401);
+# Where stop() files each kind.
+my %LIST = (mint => 'mints', check => 'checks', revoke => 'revokes',
+            refused => 'refusals');
+
+# start(base => 'http://127.0.0.1:port' | bases => [urls], clients => n,
+#       max_seconds => s, endpoint => path, check => path,
+#       revoke_every => n, settle => s)
 sub start {
     my ($class, %o) = @_;
     my $dir = tempdir(CLEANUP => 1);
     chmod 0700, $dir;
+    $o{bases} ||= [ $o{base} ];
     my $self = bless { dir => $dir, pids => [], %o }, $class;
     my $n = $o{clients} || 4;
     for my $c (1 .. $n) {
@@ -40,56 +64,120 @@ sub start {
     return $self;
 }
 
+# One request: (response, seconds it took, 1 if no answer came).
+sub _send {
+    my ($ua, $req) = @_;
+    my $t0 = Time::HiRes::time();
+    my $res = $ua->request($req);
+    my $took = Time::HiRes::time() - $t0;
+    my $failed = ($res->header('Client-Warning') // '') =~ /internal/i ? 1 : 0;
+    return ($res, $took, $failed, $t0);
+}
+
 sub _client {
     my ($self, $c) = @_;
     my $ua = LWP::UserAgent->new(keep_alive => 0, timeout => 30);
-    my $mint_url  = $self->{base} . ($self->{endpoint} || '/auth/v1/access-tokens');
-    my $check_url = $self->{base} . ($self->{check} || '/p/r.txt');
+    my @bases = @{ $self->{bases} };
+    my $endpoint = $self->{endpoint} || '/auth/v1/access-tokens';
+    my $check = $self->{check} || '/p/r.txt';
+    my $op = 'Bearer ' . BearerTest::Secrets::OPERATOR_TOKEN;
     my $until = Time::HiRes::time() + ($self->{max_seconds} || 120);
+    my $settle = $self->{settle} // 0;
+    my @pending;        # revoked tokens still to try on the other servers
     open my $fh, '>', "$self->{dir}/client.$c" or die "$!";
     $fh->autoflush(1);
+    my $log = sub {
+        my ($kind, $t0, $res, $failed, $id, $token, $took, $server) = @_;
+        printf {$fh} "%s %.3f %d %d %s %s %.3f %d\n", $kind, $t0, $res->code,
+            $failed, $id // '-', $token // '-', $took, $server;
+    };
+    my $use = sub {
+        my ($kind, $server, $id, $token) = @_;
+        my ($res, $took, $failed, $t0) = _send($ua, HTTP::Request->new(
+            GET => $bases[$server] . $check, [Authorization => "Bearer $token"]));
+        $log->($kind, $t0, $res, $failed, $id, '-', $took, $server);
+    };
     my $i = 0;
     while (!-e "$self->{dir}/stop" && Time::HiRes::time() < $until) {
         $i++;
-        my $t0 = Time::HiRes::time();
-        my $res = $ua->post($mint_url,
-            Authorization => 'Bearer ' . BearerTest::Secrets::OPERATOR_TOKEN,
-            'Content-Type' => 'application/json',
-            Content => qq({"subject": "load-$c-$i"}));
+        my $m = ($c + $i) % @bases;
+        my ($res, $took, $failed, $t0) = _send($ua, HTTP::Request->new(
+            POST => $bases[$m] . $endpoint,
+            [Authorization => $op, 'Content-Type' => 'application/json'],
+            qq({"subject": "load-$c-$i"})));
         my $json = eval { JSON::PP::decode_json($res->decoded_content) } || {};
-        my $failed = ($res->header('Client-Warning') // '') =~ /internal/i ? 1 : 0;
-        printf {$fh} "mint %.3f %d %d %s %s\n", $t0, $res->code, $failed,
-            $json->{token_id} // '-', $json->{access_token} // '-';
-        next unless $res->code == 201 && $json->{access_token};
-        $t0 = Time::HiRes::time();
-        $res = $ua->get($check_url, Authorization => "Bearer $json->{access_token}");
-        $failed = ($res->header('Client-Warning') // '') =~ /internal/i ? 1 : 0;
-        printf {$fh} "check %.3f %d %d %s -\n", $t0, $res->code, $failed,
-            $json->{token_id};
+        $log->(mint => $t0, $res, $failed, $json->{token_id},
+               $json->{access_token}, $took, $m);
+        if ($res->code == 201 && $json->{access_token}) {
+            $use->(check => ($m + $_) % @bases, $json->{token_id}, $json->{access_token})
+                for 0 .. $#bases;
+            if ($self->{revoke_every} && $i % $self->{revoke_every} == 0) {
+                my $r = ($m + 1) % @bases;
+                ($res, $took, $failed, $t0) = _send($ua, HTTP::Request->new(
+                    DELETE => "$bases[$r]$endpoint/$json->{token_id}",
+                    [Authorization => $op]));
+                $log->(revoke => $t0, $res, $failed, $json->{token_id},
+                       $json->{access_token}, $took, $r);
+                if ($res->code == 204) {
+                    $use->(refused => $r, $json->{token_id}, $json->{access_token});
+                    push @pending, [ Time::HiRes::time() + $settle, $r,
+                                     $json->{token_id}, $json->{access_token} ];
+                }
+            }
+        }
+        while (@pending && $pending[0][0] <= Time::HiRes::time()) {
+            my ($at, $r, $id, $token) = @{ shift @pending };
+            $use->(refused => $_, $id, $token) for grep { $_ != $r } 0 .. $#bases;
+        }
     }
     close $fh;
 }
 
-# Stops the clients and returns what they saw:
-#   { mints => [[t, code, failed, id, token]...], checks => [...] }
+# Stops the clients and returns what they saw, by kind, each request as
+# [t0, code, failed, id, token, seconds, server]:
+#   { mints => [...], checks => [...], revokes => [...], refusals => [...] }
 sub stop {
     my ($self) = @_;
     if (open my $s, '>', "$self->{dir}/stop") { close $s }
     for my $pid (@{ $self->{pids} }) {
         waitpid $pid, 0;
     }
-    my %r = (mints => [], checks => []);
+    my %r = map { $_ => [] } values %LIST;
     for my $file (glob "$self->{dir}/client.*") {
         open my $fh, '<', $file or next;
         while (my $line = <$fh>) {
             chomp $line;
             my ($kind, @f) = split / /, $line;
-            push @{ $r{ $kind eq 'mint' ? 'mints' : 'checks' } }, \@f;
+            push @{ $r{ $LIST{$kind} } }, \@f if $LIST{$kind};
         }
         close $fh;
     }
     $self->{pids} = [];
     return \%r;
+}
+
+# What the requests that started in [$from, $to) saw (all when no window
+# is given), from the result of stop:
+#   { requests, failed (no answer), status5xx, wrong (answers other than
+#     %EXPECT, as "kind code" => count), max (seconds), slowest (kind) }
+sub tally {
+    my ($r, $from, $to) = @_;
+    my %t = (requests => 0, failed => 0, status5xx => 0, wrong => {},
+             max => 0, slowest => '-');
+    for my $kind (keys %EXPECT) {
+        for my $q (@{ $r->{ $LIST{$kind} } || [] }) {
+            next if defined $from && ($q->[0] < $from || $q->[0] >= $to);
+            $t{requests}++;
+            $t{failed}++ if $q->[2];
+            $t{status5xx}++ if $q->[1] >= 500 && !$q->[2];
+            $t{wrong}{"$kind $q->[1]"}++ if $q->[1] != $EXPECT{$kind};
+            if (($q->[5] // 0) > $t{max}) {
+                $t{max} = $q->[5];
+                $t{slowest} = $kind;
+            }
+        }
+    }
+    return \%t;
 }
 
 sub DESTROY {

@@ -1,0 +1,142 @@
+# memcached servers failing under load (issue 5): a fleet of three
+# memcached and two Apaches (replicas 2, BearerCacheRecheck 1), six client
+# processes minting on either Apache without pause, using each fresh token
+# on both, revoking every fourth on the other Apache and trying it there at
+# once and, past the recheck window, on the first. Meanwhile one memcached
+# is killed (SIGKILL) and restarted empty on its port, then another is
+# stopped (SIGSTOP) for longer than BearerMemcacheTimeout and resumed with
+# its old data.
+#
+# With one server of three away at a time, contract sec. 5 and 6: no
+# request fails or gets a 5xx; every answer is the one expected (201, 200,
+# 204, 401); no request waits longer than BearerMemcacheTimeout plus
+# scheduling slack; afterwards every token that got a 201 and was not
+# revoked works on both Apaches, and no revoked one is accepted again.
+# Counts and times are printed per phase (token ids only, never tokens).
+use strict;
+use warnings;
+
+use Apache::Test qw(-withtestmore);
+use BearerTest;
+use BearerTest::Fleet qw(PATH_ANY nap);
+use BearerTest::Load;
+use Time::HiRes ();
+
+my ($A, $B) = (0, 1);
+# Under prefork (make test-mpms) a process serves one request at a time:
+# room for every client at once, also while requests wait on a stopped
+# memcached, so that a wall time measures the module, not a queue.
+use constant PREFORK => <<'EOF';
+<IfModule mpm_prefork_module>
+    StartServers 8
+    ServerLimit 16
+    MaxRequestWorkers 16
+    MinSpareServers 4
+    MaxSpareServers 16
+</IfModule>
+EOF
+my $TIMEOUT = 1500;     # ms: BearerMemcacheTimeout
+# What a request may take beyond the timeout: its HTTP exchange, a client
+# and two Apaches scheduled on a 2-core machine shared with other test
+# runs, and the round trips to the servers that do answer. Generous, and
+# still less than a second timeout: a request that waited on a stalled
+# server twice would be caught.
+my $SLACK = 1.0;
+my $LIMIT = $TIMEOUT / 1000 + $SLACK;
+my $RECHECK = 1;
+my ($KILLED, $STOPPED) = (0, 1);        # memcached 1 and 2
+
+my $f = BearerTest::Fleet->start(replicas => 2, recheck => $RECHECK,
+                                 timeout => $TIMEOUT, conf => PREFORK);
+plan tests => 14;
+
+my @before = map { $f->mint_ok($_ % 2 ? $A : $B) } 1 .. 20;
+my $bad = grep { $f->code($A, PATH_ANY, $_) != 200 || $f->code($B, PATH_ANY, $_) != 200 } @before;
+is($bad, 0, '20 tokens minted before the load pass on A and B');
+
+my $load = BearerTest::Load->start(bases => [ $f->url($A, ''), $f->url($B, '') ],
+                                   clients => 6, check => PATH_ANY,
+                                   revoke_every => 4, settle => $RECHECK + 0.5,
+                                   max_seconds => 180);
+my @phases;
+sub phase {
+    my ($name, $code) = @_;
+    my $t0 = Time::HiRes::time();
+    $code->();
+    push @phases, [ $name, $t0, Time::HiRes::time() ];
+}
+
+phase('calm' => sub { nap(2) });
+phase('SIGKILL, restart' => sub {
+    $f->crash_mc($KILLED);
+    nap(3);
+    $f->restart_mc($KILLED);        # empty, same port
+    nap(3);                         # past the 2 s probe: used again
+});
+phase('SIGSTOP, SIGCONT' => sub {
+    $f->pause_mc($STOPPED);
+    nap(5);                         # > the timeout, and two probes
+    $f->resume_mc($STOPPED);        # with its old data
+    nap(3);
+});
+my $r = $load->stop;
+my $end = Time::HiRes::time();
+
+# --- during the load ------------------------------------------------------------------------
+my @minted = grep { $_->[1] == 201 } @{ $r->{mints} };
+my %revoked = map { $_->[3] => 1 } grep { $_->[1] == 204 } @{ $r->{revokes} };
+ok(@minted > 100 && keys(%revoked) > 20, scalar(@minted) . ' tokens minted and '
+   . keys(%revoked) . ' revoked by the clients');
+
+for my $p (@phases) {
+    my ($name, $from, $to) = @$p;
+    my $t = BearerTest::Load::tally($r, $from, $to);
+    my @wrong = map { "$_ x $t->{wrong}{$_}" } sort keys %{ $t->{wrong} };
+    ok($t->{failed} == 0 && $t->{status5xx} == 0 && !@wrong,
+       sprintf('%s: %d requests, %d without an answer, %d 5xx, every answer as expected',
+               $name, $t->{requests}, $t->{failed}, $t->{status5xx}))
+        or diag("unexpected answers: @wrong");
+    ok($t->{max} < $LIMIT, sprintf('%s: the longest request took %.2f s (%s; limit: %d ms '
+                                   . 'timeout + %.1f s)', $name, $t->{max}, $t->{slowest},
+                                   $TIMEOUT, $SLACK));
+}
+# Which requests waited longer than the timeout, for the record.
+my @all = map { my $k = $_; map { [ $k, @$_ ] } @{ $r->{$k} } } qw(mints checks revokes refusals);
+my @slow = sort { $b->[6] <=> $a->[6] } grep { $_->[6] > $TIMEOUT / 1000 } @all;
+note(scalar(@slow) . ' requests took longer than the timeout'
+     . join '', map { sprintf "\n  %s on %s: %.2f s", $_->[0], $f->name($_->[7]), $_->[6] }
+                @slow[0 .. ($#slow > 9 ? 9 : $#slow)]);
+my $total = BearerTest::Load::tally($r);
+note(sprintf 'in all: %d requests, %d without an answer, %d 5xx, the longest %.2f s',
+     $total->{requests}, $total->{failed}, $total->{status5xx}, $total->{max});
+
+# The faults really happened: each Apache found each server unreachable.
+for my $k ($KILLED, $STOPPED) {
+    my $name = $f->mc($k)->hostport;
+    my $seen = grep { $f->log_lines($_, qr/BRR00083/, qr/\Q$name\E/) } $A, $B;
+    is($seen, 2, 'A and B each found ' . $f->mc_name($k) . ' unreachable (BRR00083)');
+}
+
+# --- afterwards -------------------------------------------------------------------------------
+nap($RECHECK + 0.2);            # no cache copy is trusted any more
+my (@lost, @resurrected);
+for my $m (@minted, map { [ 0, 201, 0, $_->{token_id}, $_->{access_token} ] } @before) {
+    my ($id, $token) = @$m[3, 4];
+    my $codes = join ' ', map { $f->code($_, PATH_ANY, $token) } $A, $B;
+    if ($revoked{$id}) {
+        push @resurrected, "$id: $codes" unless $codes eq '401 401';
+    }
+    else {
+        push @lost, "$id: $codes" unless $codes eq '200 200';
+    }
+}
+is(scalar @lost, 0, 'no token lost: each of ' . (@minted + @before - keys %revoked)
+   . ' tokens with a 201, not revoked, passes on A and B')
+    or diag(join "\n", @lost[0 .. ($#lost > 9 ? 9 : $#lost)]);
+is(scalar @resurrected, 0, 'none resurrected: each of ' . keys(%revoked)
+   . ' revoked tokens is refused (401) on A and B')
+    or diag(join "\n", @resurrected[0 .. ($#resurrected > 9 ? 9 : $#resurrected)]);
+my $died = grep { $f->log_lines($_, qr/exit signal/) } $A, $B;
+is($died, 0, 'no child of A or B died');
+$f->logs_hold_no_secret_ok([ @before, map { { token_id => $_->[3], access_token => $_->[4] } } @minted ]);
+$f->stop;
