@@ -33,17 +33,27 @@
 
 /* server_health.dirty: 0 clean, 1 the keys it missed must be deleted (or,
  * when they cannot all be told, it must be flushed) before its next use,
- * 2 a request is doing that now (no one else may use it until it is done). */
-#define DIRTY     1
-#define FLUSHING  2
+ * 2 a request is doing that now (no one else may use it until it is done),
+ * 3 the same, and it missed more writes meanwhile (so it must stay dirty
+ * when that request is done). Only the request that claimed the clean-up
+ * (DIRTY -> FLUSHING) moves the state on from 2 or 3; everyone else only
+ * sets 0 -> 1 or 2 -> 3 (note_dirty), so no claim is ever lost. */
+#define DIRTY           1
+#define FLUSHING        2
+#define FLUSHING_AGAIN  3
+
+/* A journal entry whose writer took its index but has not published the
+ * key this many seconds later belongs to a writer that died (a child
+ * killed in between): the clean-up stops waiting and flushes the server. */
+#define STALL_SECONDS   2
 
 /* One cache line a server, in shared memory: every child of this host
  * sees the same state. Changed with atomics only. */
 typedef struct {
     apr_int64_t retry_at;       /* while down: when the next probe may go */
     apr_uint32_t down;          /* 1 while believed unreachable */
-    apr_uint32_t dirty;         /* 1: flush before the next use; 2: being
-                                   flushed (see claim_flush) */
+    apr_uint32_t dirty;         /* DIRTY, FLUSHING, FLUSHING_AGAIN or 0
+                                   (see claim_flush) */
     apr_uint32_t generation;    /* +1 at every failure: connections opened
                                    before one are not reused */
     char pad[44];
@@ -68,7 +78,11 @@ typedef struct {
 typedef struct {
     apr_uint32_t head;          /* keys noted, ever */
     apr_uint32_t done;          /* keys dealt with (deleted or flushed) */
-    char pad[56];
+    apr_uint32_t stall_at;      /* 1 + the index a clean-up last found
+                                   unfinished, 0 none (the clean-up that
+                                   holds the claim alone uses these two) */
+    apr_uint32_t stall_since;   /* when it first found it, in seconds */
+    char pad[48];
     missed_key keys[MISSED_MAX];
 } missed_journal;
 
@@ -277,6 +291,28 @@ int bearer_mc_server_up(int server)
     return health && !__atomic_load_n(&health[server].down, __ATOMIC_ACQUIRE);
 }
 
+/* 0 -> DIRTY, FLUSHING -> FLUSHING_AGAIN; DIRTY and FLUSHING_AGAIN stay.
+ * Never overwrites a clean-up's claim, which would let a second clean-up
+ * start while the first one runs and the first one's end mark the server
+ * clean under the second. */
+static void note_dirty(int server)
+{
+    apr_uint32_t cur = __atomic_load_n(&health[server].dirty,
+                                       __ATOMIC_ACQUIRE);
+
+    for (;;) {
+        apr_uint32_t next = cur == 0 ? DIRTY
+                            : cur == FLUSHING ? FLUSHING_AGAIN : cur;
+
+        if (next == cur
+                || __atomic_compare_exchange_n(&health[server].dirty, &cur,
+                                               next, 0, __ATOMIC_ACQ_REL,
+                                               __ATOMIC_ACQUIRE)) {
+            return;
+        }
+    }
+}
+
 void bearer_mc_mark_missed(int server, const char *key)
 {
     missed_journal *j;
@@ -299,7 +335,7 @@ void bearer_mc_mark_missed(int server, const char *key)
         e->key[0] = '\0';      /* cannot be told: the server is flushed */
     }
     __atomic_store_n(&e->seq, 2 * idx + 2, __ATOMIC_RELEASE);
-    __atomic_store_n(&health[server].dirty, DIRTY, __ATOMIC_RELEASE);
+    note_dirty(server);
 }
 
 /* May a request use this server now? Up: yes. Down: only the one request
@@ -592,6 +628,8 @@ typedef struct {
                                    retry time has come: ask its version */
     int flush;                  /* this batch cleans it up first */
     int whole;                  /* ... with flush_all, not key by key */
+    const char *why_whole;      /* ... and why (for the log) */
+    int stalled;                /* ... stopping at an unfinished entry */
     int nkeys;                  /* ... deleting this many keys */
     apr_uint32_t upto;          /* the journal's head it cleans up to */
     mc_conn *conn;
@@ -609,28 +647,29 @@ static int claim_flush(int server)
     if (now == 0) {
         return 0;
     }
-    if (now == FLUSHING) {
-        return -1;
+    if (now != DIRTY) {
+        return -1;              /* another request is cleaning it up */
     }
     return __atomic_compare_exchange_n(&health[server].dirty, &expected,
                                        FLUSHING, 0, __ATOMIC_ACQ_REL,
                                        __ATOMIC_ACQUIRE) ? 1 : -1;
 }
 
-/* The flush did not happen: the server stays dirty. */
+/* The clean-up did not happen: the server stays dirty. The caller holds
+ * the claim (FLUSHING or FLUSHING_AGAIN), which only it may end. */
 static void flush_failed(int server)
 {
-    apr_uint32_t expected = FLUSHING;
-
-    __atomic_compare_exchange_n(&health[server].dirty, &expected, DIRTY, 0,
-                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    __atomic_store_n(&health[server].dirty, DIRTY, __ATOMIC_RELEASE);
 }
 
 /* The commands that clean up a dirty server: "delete <key> noreply" for
  * each key it missed since the last clean-up, then "version" (its answer
  * says they were done, in order, before what follows on the connection);
- * or "flush_all" when the journal cannot tell every key (more than
- * MISSED_MAX of them, or an entry being written right now). */
+ * or "flush_all" when the journal cannot tell every key: more than
+ * MISSED_MAX of them, an entry overwritten or unreadable, or an entry
+ * whose writer has not finished it for STALL_SECONDS. An entry being
+ * written right now ends the clean-up before it; the server then stays
+ * dirty, and the next clean-up goes on from there. */
 static char *cleanup_of(apr_pool_t *pool, int server, batch_server *b,
                         apr_size_t *len)
 {
@@ -643,6 +682,7 @@ static char *cleanup_of(apr_pool_t *pool, int server, batch_server *b,
     b->upto = head;
     b->nkeys = (int)count;
     b->whole = count > MISSED_MAX;
+    b->why_whole = "more keys than it keeps track of";
     if (b->whole) {
         *len = 11;
         return apr_pstrdup(pool, "flush_all\r\n");
@@ -655,8 +695,20 @@ static char *cleanup_of(apr_pool_t *pool, int server, batch_server *b,
         char key[MISSED_KEY_MAX];
 
         if ((apr_int32_t)(seq - (2 * idx + 2)) < 0) {
-            /* its writer is still at it (and marks the server dirty
-             * again when done): this clean-up stops before it */
+            /* its writer is still at it: this clean-up stops before it,
+             * unless it has been so for STALL_SECONDS (a dead writer) */
+            apr_uint32_t sec = (apr_uint32_t)apr_time_sec(apr_time_now());
+
+            if (j->stall_at != idx + 1) {
+                j->stall_at = idx + 1;
+                j->stall_since = sec;
+            }
+            else if (sec - j->stall_since >= STALL_SECONDS) {
+                b->whole = 1;
+                b->why_whole = "an entry of its list was never finished";
+                break;
+            }
+            b->stalled = 1;
             b->upto = idx;
             b->nkeys = (int)(idx - done);
             break;
@@ -669,6 +721,8 @@ static char *cleanup_of(apr_pool_t *pool, int server, batch_server *b,
                 || __atomic_load_n(&e->seq, __ATOMIC_RELAXED) != seq
                 || key[0] == '\0' || !memchr(key, '\0', sizeof(key))) {
             b->whole = 1;
+            b->why_whole = "an entry of its list was overwritten or could "
+                           "not be read";
             break;
         }
         at = apr_cpystrn(at, "delete ", 8);
@@ -706,19 +760,25 @@ static apr_status_t read_flush_answer(server_rec *s, int server,
                                            b->upto, 0, __ATOMIC_ACQ_REL,
                                            __ATOMIC_ACQUIRE)) {
     }
-    /* A write it missed while we cleaned up marked it dirty again: then it
-     * stays dirty (expected no longer matches). */
-    __atomic_compare_exchange_n(&health[server].dirty, &expected, 0, 0,
-                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    /* Clean, unless it missed more while we cleaned up (FLUSHING_AGAIN)
+     * or this clean-up stopped at an unfinished entry: then it stays
+     * dirty, and the next use goes on from b->upto. */
+    if (b->stalled
+            || !__atomic_compare_exchange_n(&health[server].dirty, &expected,
+                                            0, 0, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE)) {
+        __atomic_store_n(&health[server].dirty, DIRTY, __ATOMIC_RELEASE);
+    }
     if (b->whole) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BRRLOG(00085)
-                     "memcached %s missed more writes while unreachable "
-                     "than this host keeps track of (%d; at most %d): "
-                     "flushed it before use (its tokens live on in their "
-                     "other replicas and are copied back as they are read)",
-                     servers[server].name, b->nkeys, MISSED_MAX);
+                     "memcached %s missed writes while unreachable that "
+                     "this host cannot list key by key (%s; at most %d "
+                     "are kept): flushed it before use (its tokens live on "
+                     "in their other replicas and are copied back as they "
+                     "are read)", servers[server].name, b->why_whole,
+                     MISSED_MAX);
     }
-    else {
+    else if (b->nkeys > 0) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BRRLOG(00135)
                      "memcached %s missed writes to %d key(s) while "
                      "unreachable: deleted them from it before use (they "
