@@ -98,6 +98,8 @@ struct mc_conn {
     apr_uint32_t generation;    /* the server's when it was opened */
     mc_conn *next;
     apr_time_t deadline;        /* of the batch using it: bounds each wait */
+    int reused;                 /* taken from the idle list for this batch */
+    apr_size_t batch_bytes;     /* received since this batch took it */
     bearer_mc_reader rd;        /* what it received (mc_reply.c parses it) */
 };
 
@@ -408,9 +410,12 @@ static void clip_timeout(mc_conn *c, apr_time_t deadline)
 static apr_status_t conn_recv(void *ctx, char *buf, apr_size_t *len)
 {
     mc_conn *c = ctx;
+    apr_status_t rv;
 
     clip_timeout(c, c->deadline);
-    return apr_socket_recv(c->sock, buf, len);
+    rv = apr_socket_recv(c->sock, buf, len);
+    c->batch_bytes += *len;
+    return rv;
 }
 
 static void conn_destroy(mc_conn *c)
@@ -423,7 +428,7 @@ static void conn_destroy(mc_conn *c)
  * server last failed (in any child) is closed, not reused: after a
  * restart of memcached every idle connection to it is dead, and each
  * would otherwise fail once and mark the server down again. */
-static mc_conn *conn_acquire(int server, apr_time_t deadline,
+static mc_conn *conn_acquire(int server, apr_time_t deadline, int fresh,
                              apr_status_t *rv)
 {
     mc_server *srv = &servers[server];
@@ -436,7 +441,7 @@ static mc_conn *conn_acquire(int server, apr_time_t deadline,
         *rv = APR_EINIT;
         return NULL;
     }
-    for (;;) {
+    for (; !fresh;) {
         apr_thread_mutex_lock(srv->lock);
         c = srv->idle;
         if (c) {
@@ -451,6 +456,8 @@ static mc_conn *conn_acquire(int server, apr_time_t deadline,
     }
     if (c) {
         c->deadline = deadline;
+        c->reused = 1;
+        c->batch_bytes = 0;
         return c;
     }
 
@@ -632,6 +639,9 @@ typedef struct {
     int stalled;                /* ... stopping at an unfinished entry */
     int nkeys;                  /* ... deleting this many keys */
     apr_uint32_t upto;          /* the journal's head it cleans up to */
+    int flush_done;             /* the clean-up's answer was read */
+    const char *sent;           /* what this batch sends it, for a resend */
+    apr_size_t sent_len;
     mc_conn *conn;
 } batch_server;
 
@@ -788,6 +798,51 @@ static apr_status_t read_flush_answer(server_rec *s, int server,
     return APR_SUCCESS;
 }
 
+/* A connection the peer closed or reset, rather than a slow or broken
+ * answer. */
+static int closed_by_peer(apr_status_t rv)
+{
+    return APR_STATUS_IS_EOF(rv) || APR_STATUS_IS_ECONNRESET(rv)
+           || APR_STATUS_IS_EPIPE(rv) || APR_STATUS_IS_ECONNABORTED(rv);
+}
+
+/* Reads what one server answers to the batch, in the order sent: the
+ * clean-up's answer, every op's, the probe's. An error leaves the ops not
+ * read FAILED; the caller decides what the server's state becomes. */
+static apr_status_t read_server_answers(server_rec *s, int k,
+                                        batch_server *b, mc_conn *c,
+                                        bearer_mc_op *ops, int nops,
+                                        apr_pool_t *pool)
+{
+    apr_status_t rv = APR_SUCCESS;
+    int i;
+
+    if (b->flush && !b->flush_done) {
+        rv = read_flush_answer(s, k, b, c, pool);
+        b->flush_done = rv == APR_SUCCESS;
+    }
+    for (i = 0; i < nops && rv == APR_SUCCESS; i++) {
+        if (ops[i].server != k) {
+            continue;
+        }
+        rv = read_answer(c, pool, &ops[i]);
+        if (rv != APR_SUCCESS) {
+            ops[i].status = BEARER_MC_FAILED;
+        }
+        else {
+            bearer_metrics_add(ops[i].kind == BEARER_MC_GET
+                               ? BEARER_M_MEMCACHE_GET
+                               : ops[i].kind == BEARER_MC_INCR
+                                 ? BEARER_M_MEMCACHE_INCR
+                                 : BEARER_M_MEMCACHE_SET, 1);
+        }
+    }
+    if (b->probe && rv == APR_SUCCESS) {
+        rv = read_own_answer(c, pool, BEARER_MC_REPLY_VERSION);
+    }
+    return rv;
+}
+
 void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
                    int nops, apr_interval_time_t timeout)
 {
@@ -876,15 +931,31 @@ void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
         if (bs[k].probe) {
             memcpy(buf + off, "version\r\n", 9);
         }
-        bs[k].conn = conn_acquire(k, deadline, &rv);
-        if (!bs[k].conn) {
-            mark_down(s, k, rv, "cannot connect");
+        bs[k].sent = buf;
+        bs[k].sent_len = total;
+        bs[k].conn = conn_acquire(k, deadline, 0, &rv);
+        if (bs[k].conn) {
+            rv = send_all(bs[k].conn, deadline, buf, total);
+            if (rv != APR_SUCCESS && bs[k].conn->reused
+                    && closed_by_peer(rv)) {
+                /* an idle connection to a memcached that restarted */
+                conn_destroy(bs[k].conn);
+                bs[k].conn = conn_acquire(k, deadline, 1, &rv);
+                if (bs[k].conn) {
+                    rv = send_all(bs[k].conn, deadline, buf, total);
+                }
+            }
+            if (bs[k].conn && rv != APR_SUCCESS) {
+                conn_destroy(bs[k].conn);
+                bs[k].conn = NULL;
+                mark_down(s, k, rv, "cannot send");
+            }
+            else if (!bs[k].conn) {
+                mark_down(s, k, rv, "cannot connect");
+            }
         }
-        else if ((rv = send_all(bs[k].conn, deadline, buf, total))
-                 != APR_SUCCESS) {
-            conn_destroy(bs[k].conn);
-            bs[k].conn = NULL;
-            mark_down(s, k, rv, "cannot send");
+        else {
+            mark_down(s, k, rv, "cannot connect");
         }
         if (!bs[k].conn && bs[k].flush) {
             flush_failed(k);
@@ -894,35 +965,34 @@ void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
     /* Then the answers, server by server, each in the order asked. */
     for (k = 0; k < nservers; k++) {
         mc_conn *c = bs[k].conn;
-        apr_status_t rv = APR_SUCCESS;
+        apr_status_t rv;
 
         if (!c) {
             continue;
         }
-        if (bs[k].flush) {
-            rv = read_flush_answer(s, k, &bs[k], c, pool);
-            if (rv != APR_SUCCESS) {
-                flush_failed(k);
+        rv = read_server_answers(s, k, &bs[k], c, ops, nops, pool);
+        if (rv != APR_SUCCESS && c->reused && c->batch_bytes == 0
+                && closed_by_peer(rv)) {
+            /* An idle connection the server had closed (a memcached
+             * restarted since this child last used it): nothing of this
+             * batch was answered, so it goes again, once, on a new
+             * connection, before the server counts as failed. */
+            conn_destroy(c);
+            c = bs[k].conn = conn_acquire(k, deadline, 1, &rv);
+            if (c && (rv = send_all(c, deadline, bs[k].sent,
+                                    bs[k].sent_len)) == APR_SUCCESS) {
+                rv = read_server_answers(s, k, &bs[k], c, ops, nops, pool);
             }
-        }
-        for (i = 0; i < nops && rv == APR_SUCCESS; i++) {
-            if (ops[i].server != k) {
+            if (!c) {
+                if (bs[k].flush && !bs[k].flush_done) {
+                    flush_failed(k);
+                }
+                mark_down(s, k, rv, "cannot connect");
                 continue;
             }
-            rv = read_answer(c, pool, &ops[i]);
-            if (rv != APR_SUCCESS) {
-                ops[i].status = BEARER_MC_FAILED;
-            }
-            else {
-                bearer_metrics_add(ops[i].kind == BEARER_MC_GET
-                                   ? BEARER_M_MEMCACHE_GET
-                                   : ops[i].kind == BEARER_MC_INCR
-                                     ? BEARER_M_MEMCACHE_INCR
-                                     : BEARER_M_MEMCACHE_SET, 1);
-            }
         }
-        if (bs[k].probe && rv == APR_SUCCESS) {
-            rv = read_own_answer(c, pool, BEARER_MC_REPLY_VERSION);
+        if (rv != APR_SUCCESS && bs[k].flush && !bs[k].flush_done) {
+            flush_failed(k);
         }
         if (rv != APR_SUCCESS) {
             /* the ops not read stay FAILED */
