@@ -18,23 +18,11 @@ use warnings;
 
 use Apache::Test qw(-withtestmore);
 use BearerTest;
-use BearerTest::Fleet qw(PATH_ANY nap);
+use BearerTest::Fleet qw(PATH_ANY PREFORK_ROOM nap);
 use BearerTest::Load;
 use Time::HiRes ();
 
 my ($A, $B) = (0, 1);
-# Under prefork (make test-mpms) a process serves one request at a time:
-# room for every client at once, also while requests wait on a stopped
-# memcached, so that a wall time measures the module, not a queue.
-use constant PREFORK => <<'EOF';
-<IfModule mpm_prefork_module>
-    StartServers 8
-    ServerLimit 16
-    MaxRequestWorkers 16
-    MinSpareServers 4
-    MaxSpareServers 16
-</IfModule>
-EOF
 my $TIMEOUT = 1500;     # ms: BearerMemcacheTimeout
 # What a request may take beyond the timeout: its HTTP exchange, a client
 # and two Apaches scheduled on a 2-core machine shared with other test
@@ -47,7 +35,7 @@ my $RECHECK = 1;
 my ($KILLED, $STOPPED) = (0, 1);        # memcached 1 and 2
 
 my $f = BearerTest::Fleet->start(replicas => 2, recheck => $RECHECK,
-                                 timeout => $TIMEOUT, conf => PREFORK);
+                                 timeout => $TIMEOUT, conf => PREFORK_ROOM);
 plan tests => 14;
 
 my @before = map { $f->mint_ok($_ % 2 ? $A : $B) } 1 .. 20;

@@ -11,26 +11,14 @@ use warnings;
 
 use Apache::Test qw(-withtestmore);
 use BearerTest;
-use BearerTest::Fleet qw(PATH_ANY nap);
+use BearerTest::Fleet qw(PATH_ANY PREFORK_ROOM nap);
 use BearerTest::Load;
 use Time::HiRes ();
 
 my ($A, $B) = (0, 1);
-# Under prefork (make test-mpms) a process serves one request at a time:
-# room for every client at once, also while requests wait on a stopped
-# memcached, so that a wall time measures the module, not a queue.
-use constant PREFORK => <<'EOF';
-<IfModule mpm_prefork_module>
-    StartServers 8
-    ServerLimit 16
-    MaxRequestWorkers 16
-    MinSpareServers 4
-    MaxSpareServers 16
-</IfModule>
-EOF
 my $RESTARTS = 3;               # of each Apache, alternating
 my $RECHECK = 1;
-my $f = BearerTest::Fleet->start(replicas => 2, recheck => $RECHECK, conf => PREFORK);
+my $f = BearerTest::Fleet->start(replicas => 2, recheck => $RECHECK, conf => PREFORK_ROOM);
 my $httpd = Apache::Test::vars('httpd');
 plan tests => 8;
 

@@ -40,7 +40,7 @@ use BearerTest::Httpd ();
 use BearerTest::Memcached ();
 use BearerTest::Secrets ();
 
-our @EXPORT_OK = qw(PATH_ANY PATH_A PATH_B FLEET_SECRET OTHER_SECRET
+our @EXPORT_OK = qw(PATH_ANY PATH_A PATH_B FLEET_SECRET OTHER_SECRET PREFORK_ROOM
                     elapsed nap);
 
 use constant PATH_ANY => '/p/any/r.txt';     # Require valid-user
@@ -50,6 +50,20 @@ use constant PATH_B   => '/p/both/r.txt';    # Require bearer-scope b
 # Test-only BearerSecretFile contents: the fleet's, and another fleet's.
 use constant FLEET_SECRET => 'test-only secret shared by the fleet, 0123456789abcdef';
 use constant OTHER_SECRET => 'test-only secret of some other fleet, fedcba9876543210';
+
+# `conf` for the load tests: under prefork (make test-mpms) a process
+# serves one request at a time, so each Apache gets room for every client
+# at once, also while requests wait on a stopped memcached, and a wall
+# time measures the module, not a queue.
+use constant PREFORK_ROOM => <<'EOF';
+<IfModule mpm_prefork_module>
+    StartServers 8
+    ServerLimit 16
+    MaxRequestWorkers 16
+    MinSpareServers 4
+    MaxSpareServers 16
+</IfModule>
+EOF
 
 my $owner = $$;
 my @fleets;
