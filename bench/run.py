@@ -904,6 +904,7 @@ plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5" title "median ratio",
             "with fleet1m all along (a second wrk, -t2 -c32); RSS every 10 s"
             % (seconds, ", ".join(soak_cases), chunk))
         start = time.time()
+        log_before = self.errlog_size()
         port, method, path, scheme, cred, body = self.case["fleet1m"]
         side = subprocess.Popen([self.tools["wrk"], "-t2", "-c32", "-d%ds" % seconds, "-s", LUA,
                                  "http://127.0.0.1:%d%s" % (port, path), "--", method, path,
@@ -942,26 +943,36 @@ plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5" title "median ratio",
             m = re.search(r"^BENCH (.*)$", out, re.M)
             if m:
                 d = {kv.split("=")[0]: float(kv.split("=")[1]) for kv in m.group(1).split()}
-                procs.append((k, d["requests"], d["connect"] + d["read"] + d["write"]
-                              + d["timeout"] + d["status"]))
+                procs.append((k, d["requests"], d["status"],
+                              d["connect"] + d["read"] + d["write"] + d["timeout"]))
         sample()
         out, _ = side.communicate(timeout=120)
         self.procs.remove(("wrk-b", side))
         m = re.search(r"^BENCH (.*)$", out, re.M)
-        b_req = b_err = 0
+        b_req = b_status = b_sock = 0
         if m:
             d = {kv.split("=")[0]: float(kv.split("=")[1]) for kv in m.group(1).split()}
             b_req = d["requests"]
-            b_err = d["connect"] + d["read"] + d["write"] + d["timeout"] + d["status"]
+            b_status = d["status"]
+            # wrk's own: connect/read/write errors and requests over its
+            # 2 s timeout (a loaded machine), not answers of the module
+            b_sock = d["connect"] + d["read"] + d["write"] + d["timeout"]
         total = sum(x[1] for x in procs)
-        errs = sum(x[2] for x in procs)
+        status = sum(x[2] for x in procs)
+        sock = sum(x[3] for x in procs)
+        # wrk's socket errors: the event MPM closing a keep-alive
+        # connection under load, seen on the unprotected file too
+        sock_cases = sorted({x[0] for x in procs if x[3]})
         lines = ["Soak of %s: %d s at full load. Server a: wrk -t%d -c%d over the cases %s in "
-                 "turn, %d s each: %d requests, %d errors (non-2xx and socket). Server b at "
+                 "turn, %d s each: %d requests, %d non-2xx answers, %d socket errors and "
+                 "timeouts%s. Server b at "
                  "the same time: wrk -t2 -c32 on the million-token case (5c) all along: %d "
-                 "requests, %d errors. VmRSS and RssAnon (private memory) of every child, "
+                 "requests, %d non-2xx answers, %d socket errors and timeouts. VmRSS and RssAnon (private memory) of every child, "
                  "sampled every 10 s from /proc/<pid>/status, in KiB:" % (
                      self.mach["date"], seconds, self.opts.threads, self.opts.connections,
-                     ", ".join(soak_cases), chunk, total, errs, b_req, b_err),
+                     ", ".join(soak_cases), chunk, total, status, sock,
+                     " (in %s)" % ", ".join(sock_cases) if sock_cases else "",
+                     b_req, b_status, b_sock),
                  "",
                  "| server | child pid | samples | VmRSS first | VmRSS last | VmRSS max | RssAnon first | RssAnon last | RssAnon max | RssShmem last |",
                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -990,6 +1001,16 @@ plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5" title "median ratio",
                              "%+d KiB (%s)" % (name, pid, half[-1] - half[0], ", ".join(
                                  "%d min %d" % (t // 60, s["RssAnon"]) for t, s in ss
                                  if int(t) // 10 % 12 == 0)))
+        for name, f in sorted(self.errlogs.items()):
+            with open(f, errors="replace") as fh:
+                fh.seek(log_before[name])
+                logged = [l.rstrip() for l in fh if l.strip()]
+            lines.append("")
+            if logged:
+                lines.append("Apache %s logged %d lines at warn or above during the soak; the "
+                             "first: `%s`" % (name, len(logged), logged[0][:300].replace("`", "'")))
+            else:
+                lines.append("Apache %s logged nothing at warn or above during the soak." % name)
         text = "\n".join(lines)
         log(text)
         os.makedirs(RESULTS, exist_ok=True)

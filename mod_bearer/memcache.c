@@ -427,7 +427,9 @@ static void conn_destroy(mc_conn *c)
 /* An idle connection of this child, or a new one. One opened before the
  * server last failed (in any child) is closed, not reused: after a
  * restart of memcached every idle connection to it is dead, and each
- * would otherwise fail once and mark the server down again. */
+ * would otherwise fail once and mark the server down again. fresh: a
+ * new connection whatever is idle (to send a batch again after an idle
+ * one turned out closed). */
 static mc_conn *conn_acquire(int server, apr_time_t deadline, int fresh,
                              apr_status_t *rv)
 {
@@ -441,7 +443,7 @@ static mc_conn *conn_acquire(int server, apr_time_t deadline, int fresh,
         *rv = APR_EINIT;
         return NULL;
     }
-    for (; !fresh;) {
+    while (!fresh) {
         apr_thread_mutex_lock(srv->lock);
         c = srv->idle;
         if (c) {
