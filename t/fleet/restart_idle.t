@@ -22,19 +22,9 @@ my $N = 30;
 
 plan tests => 6;
 
-sub failures {
-    my (@tokens) = @_;
-    my %codes;
-    for my $t (@tokens) {
-        my $code = $f->code($A, PATH_A, $t);
-        $codes{$code}++ unless $code == 200;
-    }
-    return join ', ', map { "$codes{$_} x $_" } sort keys %codes;
-}
-
 my @tokens = map { $f->mint_ok($A, { scopes => ['a'] }) } 1 .. $N;
 # Twice over, so that the children hold idle connections to every server.
-is(failures(@tokens) . failures(@tokens), '', "$N tokens minted and used (recheck 0: every check asks memcached)");
+is($f->failures($A, PATH_A, @tokens) . $f->failures($A, PATH_A, @tokens), '', "$N tokens minted and used (recheck 0: every check asks memcached)");
 
 # The server holding the most copies restarts between two requests.
 my %on;
@@ -49,10 +39,10 @@ is($down_before, 0, $f->mc_name($victim) . ' never went down before the restart'
 $f->crash_mc($victim);
 $f->restart_mc($victim);
 
-is(failures(@tokens) . failures(@tokens), '',
+is($f->failures($A, PATH_A, @tokens) . $f->failures($A, PATH_A, @tokens), '',
    'after ' . $f->mc_name($victim) . ' restarted (empty): every token passes, from the first request on');
 my @fresh = map { $f->mint_ok($A, { scopes => ['a'] }) } 1 .. 10;
-is(failures(@fresh), '', 'tokens minted after the restart pass');
+is($f->failures($A, PATH_A, @fresh), '', 'tokens minted after the restart pass');
 
 my @down = $f->log_lines($A, qr/BRR00083/, qr/\Q$hostport\E/);
 is(scalar(@down), 0, 'the restarted server was never marked down: stale idle connections were replaced, '

@@ -29,20 +29,8 @@ sub mint_on {
     return $t;
 }
 
-# Checks every token on Apache $i; returns a summary of the codes that
-# were not 200 ('' when all passed).
-sub failures {
-    my ($i, @tokens) = @_;
-    my %codes;
-    for my $t (@tokens) {
-        my $code = $f->code($i, PATH_A, $t);
-        $codes{$code}++ unless $code == 200;
-    }
-    return join ', ', map { "$codes{$_} x $_" } sort keys %codes;
-}
-
 my @tokens = map { mint_on($_ % 2 ? $A : $B) } 1 .. $N;
-is(failures($A, @tokens) . failures($B, @tokens), '', "$N tokens minted over A and B pass on both");
+is($f->failures($A, PATH_A, @tokens) . $f->failures($B, PATH_A, @tokens), '', "$N tokens minted over A and B pass on both");
 
 # The victim: the server holding the most copies.
 my %on;
@@ -55,18 +43,18 @@ my @lost_copy = grep { grep { $_ == $dead } $f->holders($f->token_key($_)) } @to
 note(scalar(@lost_copy) . " tokens have a copy on memcached " . ($dead + 1));
 
 $f->crash_mc($dead);
-is(failures($A, @tokens), '', $f->mc_name($dead) . ' killed (SIGKILL): every token passes on A, from the first request on');
-is(failures($B, @tokens), '', 'and on B');
+is($f->failures($A, PATH_A, @tokens), '', $f->mc_name($dead) . ' killed (SIGKILL): every token passes on A, from the first request on');
+is($f->failures($B, PATH_A, @tokens), '', 'and on B');
 
 my @tokens2 = map { mint_on($_ % 2 ? $A : $B) } 1 .. 10;
 is(scalar @tokens2, 10, 'minting goes on: 10 more tokens, 201 each');
-is(failures($A, @tokens2) . failures($B, @tokens2), '', 'and they pass on both Apaches');
+is($f->failures($A, PATH_A, @tokens2) . $f->failures($B, PATH_A, @tokens2), '', 'and they pass on both Apaches');
 my @wrong = grep { join(' ', $f->holders($f->token_key($_))) ne "@live" } @tokens2;
 is(scalar @wrong, 0, 'each of them is on both live servers')
     or diag(scalar(@wrong) . ' are not');
 # (The request that found the server dead read from it and one other only:
 # the token it read is repaired by the next read.)
-failures($A, @lost_copy);
+$f->failures($A, PATH_A, @lost_copy);
 @wrong = grep { join(' ', $f->holders($f->token_key($_))) ne "@live" } @lost_copy;
 is(scalar @wrong, 0, 'the tokens that had a copy on the dead server were copied to the other '
    . 'live one as they were read (read repair)')
@@ -87,7 +75,7 @@ for my $i ($A, $B) {
 # --- it comes back, empty -----------------------------------------------------------------
 $f->restart_mc($dead);
 my @all = grep { $_ != $gone } @tokens, @tokens2;
-is(failures($A, @all) . failures($B, @all), '', 'restarted empty: every token still passes on A and B');
+is($f->failures($A, PATH_A, @all) . $f->failures($B, PATH_A, @all), '', 'restarted empty: every token still passes on A and B');
 is($f->code($A, PATH_ANY, $gone) . $f->code($B, PATH_ANY, $gone), '401401', 'the revoked one stays refused');
 
 # Retried after 2 s by one request (design): keep both Apaches busy for a while.
@@ -107,7 +95,7 @@ ok($back{$B}, 'so did B');
 my @tokens3 = map { mint_on($_ % 2 ? $A : $B) } 1 .. 20;
 my @placed = grep { grep { $_ == $dead } $f->holders($f->token_key($_)) } @tokens3;
 ok(@placed >= 4, 'of 20 tokens minted then, some are placed on it again (' . scalar(@placed) . ')');
-is(failures($A, @all, @tokens3) . failures($B, @all, @tokens3), '', 'every token passes on A and B');
+is($f->failures($A, PATH_A, @all, @tokens3) . $f->failures($B, PATH_A, @all, @tokens3), '', 'every token passes on A and B');
 my @again = map { $f->log_lines($_, qr/BRR00083/, qr/\Q${\ $f->mc($dead)->hostport }\E/) } $A, $B;
 is(scalar @again, 2, 'neither Apache found it unreachable again (no stale connection to the '
    . 'killed process was reused)') or diag(join "\n", @again);
@@ -124,7 +112,7 @@ my @dead2 = grep { $_ != $dead } 0 .. 2;
 $f->crash_mc($_) for @dead2;
 my @lonely = map { mint_on($A, { scopes => ['a'] }) } 1 .. 12;
 my @lonely_limited = map { mint_on($A, { scopes => ['a'], max_uses => 3 }) } 1 .. 6;
-is(failures($A, @lonely, @lonely_limited), '',
+is($f->failures($A, PATH_A, @lonely, @lonely_limited), '',
    'two of three killed: 18 tokens minted on A (on the last server) pass on A, which has them cached');
 my @b = map { $f->check($B, PATH_A, $_) } @lonely, @lonely_limited;
 my @not503 = grep { $_->code != 503 || !defined $_->header('Retry-After') } @b;
@@ -132,7 +120,7 @@ is(scalar @not503, 0, 'B, which has not, answers 503 with Retry-After (an outage
     or diag(join ', ', map { $_->code } @not503);
 $f->restart_mc($_) for @dead2;
 nap(2.5);                                   # past the retry time: both are asked again
-is(failures($A, @lonely) . failures($B, @lonely), '',
+is($f->failures($A, PATH_A, @lonely) . $f->failures($B, PATH_A, @lonely), '',
    'both back empty: the 12 tokens minted meanwhile pass on A and B');
 my @uses = map { my $t = $_; join '', map { $f->code($_ % 2 ? $B : $A, PATH_A, $t) == 200 ? 'y' : 'n' } 1 .. 3 }
            @lonely_limited;

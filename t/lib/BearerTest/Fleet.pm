@@ -285,6 +285,18 @@ sub code {
     return $self->check($i, $path, $t)->code;
 }
 
+# What tokens got on $path of Apache $i, other than 200: "3 x 401, 1 x 503",
+# '' when every one passed.
+sub failures {
+    my ($self, $i, $path, @tokens) = @_;
+    my %codes;
+    for my $t (@tokens) {
+        my $code = $self->code($i, $path, $t);
+        $codes{$code}++ unless $code == 200;
+    }
+    return join ', ', map { "$codes{$_} x $_" } sort keys %codes;
+}
+
 # GET / DELETE of an id on the endpoint of Apache $i, as the operator.
 sub info {
     my ($self, $i, $id) = @_;
