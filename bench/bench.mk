@@ -18,20 +18,14 @@ BENCH_ARGS    = $(if $(BENCH_QUICK),--quick) \
                 $(if $(BENCH_THREADS),--threads $(BENCH_THREADS)) \
                 $(if $(BENCH_CONNS),--connections $(BENCH_CONNS))
 
-$(BENCH_BIN)/loader: bench/loader.c mod_bearer/token.c mod_bearer/mac.c \
-                     mod_bearer/entry.c mod_bearer/fleet_record.c $(HDR)
-	@mkdir -p $(BENCH_BIN)
-	$(CC) $(BENCH_CFLAGS) -o $@ bench/loader.c mod_bearer/token.c \
-	    mod_bearer/mac.c mod_bearer/entry.c mod_bearer/fleet_record.c \
-	    -lcrypto -lpthread
+# Both programs link the module's pure sources (mod_bearer/sources.mk).
+BENCH_LIBS    = -ljansson -lcrypto -lpthread \
+                $(shell $(APR_CONFIG) --link-ld --libs)
+BENCH_INC     = $(shell $(APR_CONFIG) --includes --cppflags)
 
-$(BENCH_BIN)/microbench: bench/microbench.c mod_bearer/header.c mod_bearer/token.c \
-                         mod_bearer/mac.c mod_bearer/table.c mod_bearer/entry.c \
-                         mod_bearer/scope.c $(HDR)
+$(BENCH_BIN)/%: bench/%.c $(BEARER_CORE_SRC) $(HDR)
 	@mkdir -p $(BENCH_BIN)
-	$(CC) $(BENCH_CFLAGS) -o $@ bench/microbench.c mod_bearer/header.c \
-	    mod_bearer/token.c mod_bearer/mac.c mod_bearer/table.c \
-	    mod_bearer/entry.c mod_bearer/scope.c -lcrypto -lpthread
+	$(CC) $(BENCH_CFLAGS) $(BENCH_INC) -o $@ $< $(BEARER_CORE_SRC) $(BENCH_LIBS)
 
 bench: $(MODULE) $(BENCH_BIN)/loader
 	$(BENCH_PY) $(BENCH_ARGS)

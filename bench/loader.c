@@ -11,9 +11,9 @@
  *   - seals { issued_at, expires_at, scope } under "bearer:<id>" with
  *     bearer_record_seal_token and the fleet's secret,
  *   - stores it on the first `replicas` servers of the token's rendezvous
- *     order (the same hash as mod_bearer/fleet.c: FNV-1a of "host:port"
+ *     order (the same hash as mod_bearer/fleet_store.c: FNV-1a of "host:port"
  *     as configured, xor the id's first 8 bytes, splitmix64 finaliser,
- *     highest score first), with the relative exptime memcache.c sends.
+ *     highest score first), with the relative exptime mc_client.c sends.
  *
  * A value placed on the wrong server, or sealed wrongly, makes the module
  * answer 401, so the benchmark's "no errors" check also checks this file.
@@ -42,7 +42,7 @@
 
 #define MAX_SERVERS 8
 #define BATCH       2000              /* tokens between two sync points */
-#define RELATIVE_EXPTIME_MAX 2592000  /* as memcache.c: over 30 days is a date */
+#define RELATIVE_EXPTIME_MAX 2592000  /* as mc_client.c: over 30 days is a date */
 
 typedef struct {
     char name[64];                    /* "host:port", as BearerMemcache spells it */
@@ -276,7 +276,7 @@ int main(int argc, char **argv)
             die("cannot seal a record");
         }
 
-        /* rendezvous order, as fleet.c's server_order */
+        /* rendezvous order, as fleet_store.c's server_order */
         for (j = 0; j < 8; j++) {
             idv = (idv << 8) | mac[j];      /* id bytes = mac[0..16) */
         }

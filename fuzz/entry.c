@@ -1,5 +1,5 @@
 /*
- * fuzz/entry.c - the decoder of stored records (mod_bearer/entry.c): what
+ * fuzz/entry.c - the decoder of stored records (mod_bearer/core/entry.c): what
  * is read back from shared memory, and, sealed with a MAC, from memcached.
  *
  * Input: byte 0 chooses the mode; the rest is the record, or the sealed

@@ -1,6 +1,6 @@
 /*
  * fuzz/fleet_record.c - the values mod_bearer keeps in memcached, as
- * they are read back (mod_bearer/fleet_record.c). Whoever can write to
+ * they are read back (mod_bearer/core/fleet_record.c). Whoever can write to
  * memcached controls the whole value under any key, and can copy a value
  * from one key to another; only the secret can make a value open.
  *

@@ -24,24 +24,13 @@ FUZZ_CFLAGS    = -g -O1 -std=gnu99 -Iinclude -Ifuzz \
                  $(shell $(APR_CONFIG) --includes --cppflags)
 FUZZ_LIBS      = -ljansson -lcrypto $(shell $(APR_CONFIG) --link-ld --libs)
 
-# What each target links from mod_bearer/. (mac.c, where it exists, holds
-# the digest and HMAC helpers that token.c and entry.c may call.)
-FUZZ_MAC              = $(wildcard mod_bearer/mac.c)
-FUZZ_SRC_header       = mod_bearer/header.c
-FUZZ_SRC_token        = mod_bearer/token.c $(FUZZ_MAC)
-FUZZ_SRC_id           = mod_bearer/token.c $(FUZZ_MAC)
-FUZZ_SRC_scope        = mod_bearer/scope.c
-FUZZ_SRC_mint_request = mod_bearer/mint_request.c mod_bearer/scope.c
-FUZZ_SRC_entry        = mod_bearer/entry.c $(FUZZ_MAC)
-FUZZ_SRC_table        = mod_bearer/table.c
-FUZZ_SRC_fleet_record = mod_bearer/fleet_record.c mod_bearer/entry.c $(FUZZ_MAC)
-FUZZ_SRC_mc_reply     = mod_bearer/mc_reply.c
-
+# Every target links all the pure sources (mod_bearer/sources.mk); the
+# linker keeps what the target calls.
 FUZZ_BINS = $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 
 $(FUZZ_DIR)/%: fuzz/%.c fuzz/fuzz.h $(HDR) $(PURE_SRC) fuzz/fuzz.mk
 	@mkdir -p $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) $(FUZZ_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(BEARER_CORE_SRC) $(FUZZ_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -1,5 +1,5 @@
 /*
- * fuzz/header.c - the Authorization header parser (mod_bearer/header.c).
+ * fuzz/header.c - the Authorization header parser (mod_bearer/core/header.c).
  *
  * Input: the header value, as httpd would hand it over (a NUL-terminated
  * string; httpd never passes a NUL inside a header).

@@ -1,6 +1,6 @@
 /*
  * fuzz/mint_request.c - the JSON body of a mint request
- * (mod_bearer/mint_request.c), with the contract's limits, and the
+ * (mod_bearer/core/mint_request.c), with the contract's limits, and the
  * Content-Type check.
  *
  * Input: the body, at most 16 KiB as the endpoint allows (run with

@@ -1,5 +1,5 @@
 /*
- * fuzz/scope.c - the scope parser and matcher (mod_bearer/scope.c).
+ * fuzz/scope.c - the scope parser and matcher (mod_bearer/core/scope.c).
  *
  * Input: byte 0 sets the list's capacity (so that TOO_LONG is reached
  * often), byte 1 how much of the rest is the scope string; what follows

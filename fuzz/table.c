@@ -1,5 +1,5 @@
 /*
- * fuzz/table.c - the shared-memory token table (mod_bearer/table.c) under
+ * fuzz/table.c - the shared-memory token table (mod_bearer/core/table.c) under
  * a fuzzed sequence of operations, over sane and over corrupted memory.
  *
  * Input: byte 0 chooses the table size and the mode; the rest is a

@@ -1,5 +1,5 @@
 /*
- * fuzz/token.c - the client token codec (mod_bearer/token.c): format,
+ * fuzz/token.c - the client token codec (mod_bearer/core/token.c): format,
  * public checksum, and the token id.
  *
  * Input: byte 0 picks a prefix (bt_, acme_, or a 16-character one); the

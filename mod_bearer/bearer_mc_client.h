@@ -1,5 +1,5 @@
 /*
- * bearer_memcache.h - a small memcached client (text protocol over APR
+ * bearer_mc_client.h - a small memcached client (text protocol over APR
  * sockets) whose every exchange is bounded by BearerMemcacheTimeout.
  *
  * apr_memcache cannot hold that bound: after connecting it sets its socket

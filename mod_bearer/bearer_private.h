@@ -48,7 +48,7 @@ typedef enum { BEARER_OUTAGE_STALE = 0, BEARER_OUTAGE_CLOSED } bearer_outage_pol
 typedef struct {
     const char *host;
     apr_port_t port;
-    int index;                  /* in memcache.c's registry (post_config) */
+    int index;                  /* in mc_client.c's registry (post_config) */
 } bearer_memcache_server;
 
 /* The key material of one secret: the HMAC key, and the namespace tag that
@@ -214,7 +214,7 @@ bearer_store_status bearer_store_revoke(request_rec *r,
                                         const bearer_server_conf *sconf,
                                         const bearer_token_info *token);
 
-/* fleet.c: the memcached side of fleet mode */
+/* fleet_store.c: the memcached side of fleet mode */
 #define BEARER_MAX_REPLICAS 16
 
 typedef enum {

@@ -1,5 +1,5 @@
 /*
- * fleet.c - fleet mode: tokens kept in memcached, shared by every Apache of
+ * fleet_store.c - fleet mode: tokens kept in memcached, shared by every Apache of
  * a fleet, n copies each.
  *
  *   placement  rendezvous hashing of (server name, token id): every Apache
@@ -15,7 +15,7 @@
  *   revoke     a tombstone goes to every server of the list that is up
  *              (it lives until the token would have expired); every
  *              server that could not take it is marked dirty, and the
- *              key is deleted from it before its next use (memcache.c),
+ *              key is deleted from it before its next use (mc_client.c),
  *              so a copy it kept cannot come back.
  *   max_uses   a counter per token (memcached incr) on the same n servers;
  *              the first of them that answers decides, the others follow
@@ -24,7 +24,7 @@
  * Every value is sealed with the secret and bound to its key
  * (fleet_record.c): one that does not open is ignored and logged.
  */
-#include "bearer_memcache.h"
+#include "bearer_mc_client.h"
 #include "bearer_fleet_record.h"
 #include "bearer_metrics.h"
 
@@ -87,7 +87,7 @@ static int *server_order(apr_pool_t *p, const bearer_server_conf *sconf,
 }
 
 /* The first `replicas` servers of the order that are up; when fewer are
- * up, down ones fill the list (memcache.c skips them, or lets one request
+ * up, down ones fill the list (mc_client.c skips them, or lets one request
  * probe one whose retry time has come). */
 static int pick_targets(const bearer_server_conf *sconf, const int *order,
                         int *targets)

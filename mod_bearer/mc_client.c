@@ -1,11 +1,11 @@
 /*
- * memcache.c - the memcached client of fleet mode: a registry of servers,
+ * mc_client.c - the memcached client of fleet mode: a registry of servers,
  * their health shared by the children of this host, per-child connection
  * stacks, and batches of text-protocol exchanges under one deadline.
- * Interface and rationale: bearer_memcache.h. The answers are parsed by
+ * Interface and rationale: bearer_mc_client.h. The answers are parsed by
  * mc_reply.c (pure, fuzzed); this file feeds it the sockets' bytes.
  */
-#include "bearer_memcache.h"
+#include "bearer_mc_client.h"
 #include "bearer_fleet_record.h"
 #include "bearer_metrics.h"
 

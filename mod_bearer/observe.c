@@ -10,7 +10,7 @@
  * pool (this DSO is unloaded before that pool dies; see secrets.c).
  */
 #include "bearer_private.h"
-#include "bearer_memcache.h"
+#include "bearer_mc_client.h"
 #include "bearer_metrics.h"
 #include "http_protocol.h"
 #include "http_core.h"

@@ -12,7 +12,7 @@
  * created once per httpd run.
  */
 #include "bearer_private.h"
-#include "bearer_memcache.h"
+#include "bearer_mc_client.h"
 
 #include "util_mutex.h"
 #include "apr_shm.h"

@@ -25,7 +25,8 @@ sanitize-test:
 	    --exclude=./fuzz/.build --exclude=./t/logs --exclude=./t/.build \
 	    --exclude=./t/unit/.build --exclude=./mod_bearer/.libs . \
 	    | (cd $(SAN_DIR) && tar -xf -)
-	@cd $(SAN_DIR) && rm -rf mod_bearer/*.la mod_bearer/*.lo mod_bearer/*.slo \
+	@cd $(SAN_DIR) && rm -rf mod_bearer/*.la mod_bearer/*.lo mod_bearer/*.slo mod_bearer/core/*.lo \
+	    mod_bearer/core/*.slo mod_bearer/core/*.o mod_bearer/core/.libs \
 	    mod_bearer/*.o t/TEST t/conf/httpd.conf t/conf/extra.conf \
 	    t/conf/apache_test_config.pm t/conf/mime.types
 	@echo "sanitize-test: building mod_bearer under ASan+UBSan in $(SAN_DIR) (log: $(SAN_DIR)/build.log)"

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the shared-memory token table (mod_bearer/table.c).
+ * Unit tests of the shared-memory token table (mod_bearer/core/table.c).
  *
  * Every table lives in an mmap(MAP_SHARED | MAP_ANONYMOUS) region, as the
  * real one lives in apr_shm memory, so forked processes see the same

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the table when a writer dies mid-write (mod_bearer/table.c
+ * Unit tests of the table when a writer dies mid-write (mod_bearer/core/table.c
  * built with BEARER_FAULT_INJECTION, as the unit tests are): a forked
  * writer is SIGKILLed by the fault hook with a slot's sequence counter
  * odd, exactly where a SIGKILLed httpd child would leave it.
