@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # .ci/install-check.sh - checks `make install` the way an admin uses it.
 #
 #   bash .ci/install-check.sh scratch   install into a scratch DESTDIR, check

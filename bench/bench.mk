@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # bench/bench.mk - the benchmark's targets, included by Makefile.apxs.
 #
 #   make -f Makefile.apxs bench          full run (docs/benchmarks.md + PNG)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # bench/deps.sh - the Debian packages the benchmark needs on top of .ci/deps
 # (CI does not run the benchmark). Run as root: sudo sh bench/deps.sh.
 # Idempotent: when all are installed it changes nothing and needs no network.

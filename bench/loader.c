@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench/loader.c - put many live fleet-mode tokens straight into memcached.
  *

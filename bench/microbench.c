@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench/microbench.c - the pure validation path, N times, for callgrind.
  *

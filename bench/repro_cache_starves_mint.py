@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bench/repro_cache_starves_mint.py - a finding of the benchmark, reproduced.
 
 One Apache, BearerCacheEntries 1024 (the minimum), two virtual hosts: one

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bench/request_instructions.py - instructions per whole request in httpd.
 
 The wrk benchmark (bench/run.py) measures req/s on a machine whose speed

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bench/run.py - mod_bearer's benchmark (issue 4), on loopback, in one run.
 
     make -f Makefile.apxs bench                 full run; writes docs/

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # conf/demo.sh - a local Apache with mod_bearer, to try it by hand.
 #
 #   make -f Makefile.apxs run           (or: sh conf/demo.sh)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz/entry.c - the decoder of stored records (mod_bearer/core/entry.c): what
  * is read back from shared memory, and, sealed with a MAC, from memcached.

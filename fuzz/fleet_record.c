@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz/fleet_record.c - the values mod_bearer keeps in memcached, as
  * they are read back (mod_bearer/core/fleet_record.c). Whoever can write to

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # fuzz/fuzz.mk - libFuzzer targets for every parser and decoder of outside
 # data (included by Makefile.apxs; see fuzz/README.md).
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz/header.c - the Authorization header parser (mod_bearer/core/header.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz/id.c - token ids as they arrive in URLs
  * (GET/DELETE /auth/v1/access-tokens/<token_id>): bearer_token_id_*.

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # fuzz/make-seeds.pl - writes the seed corpora fuzz/corpus/<target>/ from
 # the contract's examples and the test suite's cases (t/authn/challenges.t,
 # t/endpoint/post*.t, t/unit/*; memcached's protocol.txt for mc_reply). Run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz/mc_reply.c - memcached's answers as the fleet client reads them
  * (mod_bearer/core/mc_reply.c): whatever a memcached server, or whoever answers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz/mint_request.c - the JSON body of a mint request
  * (mod_bearer/core/mint_request.c), with the contract's limits, and the

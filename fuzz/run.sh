@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # fuzz/run.sh - runs the fuzz targets built in fuzz/.build (see fuzz.mk).
 #
 #   sh fuzz/run.sh run TARGET...   fuzz each for $FUZZ_SECONDS

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz/scope.c - the scope parser and matcher (mod_bearer/core/scope.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz/table.c - the shared-memory token table (mod_bearer/core/table.c) under
  * a fuzzed sequence of operations, over sane and over corrupted memory.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz/token.c - the client token codec (mod_bearer/core/token.c): format,
  * public checksum, and the token id.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bearer_entry.h - the stored record of a client token, and its MAC.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bearer_fleet_record.h - what mod_bearer stores in memcached.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bearer_header.h - parse an Authorization header value (RFC 6750 sec. 2.1).
  *

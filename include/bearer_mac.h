@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bearer_mac.h - SHA-256 and HMAC-SHA256 for the hot path.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bearer_mc_reply.h - reading memcached's answers (text protocol): the
  * framing and the meaning of each answer, apart from the sockets they

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bearer_metrics.h - counters, gauges and histograms in shared memory.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bearer_mint_request.h - the JSON body of POST /auth/v1/access-tokens.
  *

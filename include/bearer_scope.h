@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bearer_scope.h - RFC 6749 scopes: validate, normalise, match.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bearer_table.h - the shared-memory token table (L1), one per server.
  *

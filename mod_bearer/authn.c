@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * authn.c - AuthType Bearer: check the token of every request to a
  * protected location, count its use, and tell the rest of httpd who it is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bearer_mc_client.h - a small memcached client (text protocol over APR
  * sockets) whose every exchange is bounded by BearerMemcacheTimeout.

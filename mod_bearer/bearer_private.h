@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bearer_private.h - what the glue files of mod_bearer share: the module
  * record, config structures, the per-request authentication state, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config.c - the directives of mod_bearer: parsing with range checks,
  * and the create/merge functions of the server and directory configs.

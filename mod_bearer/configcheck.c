@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * configcheck.c - mistakes that no single directive can see, caught in
  * check_config (which `apachectl configtest` runs too), each reported with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * credentials.c - from the Authorization header to a token we know:
  * grammar (RFC 6750), operator tokens (constant time), the client token's

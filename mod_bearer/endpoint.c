@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * endpoint.c - SetHandler bearer-tokens: the token endpoint.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fleet_store.c - fleet mode: tokens kept in memcached, shared by every Apache of
  * a fleet, n copies each.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mc_client.c - the memcached client of fleet mode: a registry of servers,
  * their health shared by the children of this host, per-child connection

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_bearer.c - the module record and the order of things at startup.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * observe.c - what an operator of the server sees: the metrics segment,
  * SetHandler bearer-metrics (Prometheus text), the mod_bearer section of

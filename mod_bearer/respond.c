@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * respond.c - what mod_bearer says back: RFC 6750 challenges and the
  * endpoint's JSON answers.

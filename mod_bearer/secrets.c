@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * secrets.c - the secret and the operator tokens: read from their files at
  * configuration time, turned into keys and MACs in check_config, and never

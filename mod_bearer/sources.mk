@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # mod_bearer/sources.mk - the one list of the module's sources, included by
 # Makefile.apxs (the module, the fault build, the unit tests), fuzz/fuzz.mk
 # and bench/bench.mk.

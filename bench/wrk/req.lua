@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- bench/wrk/req.lua - the one wrk script every case uses, so that wrk's own
 -- cost per request is the same for all of them.
 --

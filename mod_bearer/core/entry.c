@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * entry.c - encode, decode and authenticate the stored record of a token.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fleet_record.c - seal and open the values mod_bearer keeps in memcached
  * (layout in include/bearer_fleet_record.h).

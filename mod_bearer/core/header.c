@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * header.c - the Authorization header, RFC 6750 section 2.1.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mac.c - SHA-256 and HMAC-SHA256 with per-thread reusable OpenSSL
  * contexts (why: include/bearer_mac.h).

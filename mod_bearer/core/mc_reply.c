@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mc_reply.c - memcached's answers: lines, data blocks, and what each
  * answer means (grammar in include/bearer_mc_reply.h). Everything here

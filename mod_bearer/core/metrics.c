@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metrics.c - counters, gauges and histograms in a shared segment, and
  * their Prometheus text exposition. See include/bearer_metrics.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mint_request.c - read and check the JSON body of a mint request.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scope.c - RFC 6749 section 3.3 scopes: validate, normalise, match.
  *

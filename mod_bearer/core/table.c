@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * table.c - the shared-memory token table (L1). Interface and contract:
  * include/bearer_table.h.

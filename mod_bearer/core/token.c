@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * token.c - client tokens: mint, check the public checksum, derive the id.
  *

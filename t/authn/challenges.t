@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A protected Location (AuthType Bearer, AuthName "platform") answers as in
 # contract sec. 3 and 6: 401 bare challenge without Bearer credentials, 400
 # invalid_request for a grammar violation, 401 invalid_token for anything

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # What a successful authentication tells the request (contract sec. 3, 6):
 # REMOTE_USER, BEARER_TOKEN_ID, BEARER_SUBJECT, BEARER_SCOPES,
 # BEARER_EXPIRES, BEARER_KIND; reflected by mod_headers as X-Echo-*

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A request that httpd serves through a subrequest and an internal redirect
 # (mod_dir: GET /p/any/ serves /p/any/r.txt) is one request of the client:
 # authenticated once, its environment kept, one use of max_uses.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Require bearer-scope with an ap_expr argument, evaluated per request:
 #   <LocationMatch "^/api/v1/streams/(?<id>[^/]+)/start">
 #       Require bearer-scope "stream:start:%{env:MATCH_ID}"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The harness itself: the server answers, serves the document root to its
 # children (which run as nobody when the suite runs as root), and loads
 # the module built in this checkout.

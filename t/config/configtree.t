@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Checks over the whole configuration (mod_bearer/configcheck.c): each
 # mistake fails "httpd -t" with a message naming the directive, the file
 # and the line; the working arrangements pass.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Directory-level directives merge into nested Locations (t/conf/extra.conf.in):
 #   /t/nest               BearerIssuableScopes nest:a nest:b, BearerDefaultScopes
 #                         nest:a, BearerMaxTTL 50

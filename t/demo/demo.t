@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # conf/demo.sh (make -f Makefile.apxs run): starts on a port of its own,
 # prints curl lines that work exactly as printed (run here through sh, in
 # order, as a user would paste them), and stops cleanly on SIGTERM.

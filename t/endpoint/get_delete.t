@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # GET and DELETE of /auth/v1/access-tokens/<token_id> and /self (contract
 # sec. 4): the GET body, never the token; 204 then 404; revoked tokens are
 # refused on protected locations; 404 for unknown and malformed ids.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Other methods on the endpoint (TRACE too, which httpd would answer itself
 # with an echo of the request and its token): 405 with Allow (POST on the collection,
 # GET, DELETE on an id and on self), decided before authentication.

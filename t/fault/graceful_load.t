@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # httpd -k graceful (what apachectl -k graceful runs), again and again,
 # while four clients mint tokens and use them without pause (embedded
 # mode): no client request fails or gets a 5xx, and no token is lost: every

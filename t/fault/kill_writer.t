@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A child SIGKILLed while it holds the writers' lock (Mutex bearer-table),
 # and one SIGKILLed in the middle of writing a table slot, while four
 # clients mint and use tokens without pause: the other children carry on

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # httpd -k graceful (what apachectl -k graceful runs) in fleet mode, again
 # and again, on each Apache of a fleet (three memcached, replicas 2,
 # BearerCacheRecheck 1) while four client processes mint on either Apache

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # max_uses across a fleet (contract sec. 6: never more than max_uses
 # successes, fleet-wide): uses are counted in memcached on the token's
 # replicas, whichever Apache serves the request, in sequence and in

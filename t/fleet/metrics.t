@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Fleet mode shows itself to the admin: bearer-metrics counts memcached
 # operations, their latency, timeouts and values that did not authenticate,
 # and the servers up and down with the outage flag; server-status names

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A server that missed a revocation while it hung gives up exactly the keys
 # it missed when it answers again, nothing else (docs/design.md, rule 2).
 # Emptying it whole (flush_all) took copies that were by then the last

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # memcached in trouble (contract sec. 2 BearerOutage, sec. 6):
 #   - two servers of three stopped: minting still works (201), the token is
 #     stored on the live one;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A memcached server that restarts (killed and started again on its port)
 # between two requests: every Apache child still holds idle connections
 # to the old process, which the new one never accepted. The first request

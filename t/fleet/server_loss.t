@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Losing one memcached server of three (contract sec. 5: with replicas >= 2
 # it loses no token). 50 tokens are minted over two Apaches; one server is
 # killed with SIGKILL: every token still passes on both Apaches, from the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A memcached server that accepts connections but never answers (SIGSTOP)
 # must cost each request at most about BearerMemcacheTimeout (contract
 # sec. 2), whatever the request: validating (BearerCacheRecheck 0, so each

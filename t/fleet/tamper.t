@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Values in memcached written or changed by someone without the secret
 # (contract sec. 5, 6): garbage, another token's value (swapped), a value
 # sealed with another fleet's secret, a value with one byte changed (its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # HTTP/2 (mod_http2, h2c with prior knowledge on loopback, driven by curl
 # --http2-prior-knowledge): mint, check and revoke work, and every
 # challenge is the same as over HTTP/1.1. Runs an httpd of its own with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The endpoint's answer to a request it refuses before reading the body
 # (authentication, authorisation) stays its own precise JSON error even when
 # the body then breaks off (a truncated or malformed body that httpd would

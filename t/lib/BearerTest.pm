@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package BearerTest;
 #
 # Helpers shared by the test files of t/: requests, minting, and checks that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # docs/log-tags.md lists every BRRnnnnn tag the sources log, no tag that
 # the sources do not log, and each tag once.
 use strict;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # SetHandler bearer-metrics: Prometheus text exposition, checked by a real
 # parser (promtool check metrics, from Debian's prometheus package); token
 # checks counted by outcome; mints and revocations; the shared-memory

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The live server's answers against docs/openapi.yaml: each documented
 # operation and status the suite's server can produce, checked by
 # BearerTest::OpenAPI (status documented, required headers, JSON schema).

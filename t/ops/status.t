@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # mod_status: with ExtendedStatus On, server-status shows a mod_bearer
 # section (table use, hit ratio, tokens) in HTML and as "Name: value"
 # lines in ?auto; with ExtendedStatus Off it shows none. Runs httpds of

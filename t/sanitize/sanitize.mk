@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # t/sanitize/sanitize.mk - the Apache::Test suite with mod_bearer built
 # under AddressSanitizer + UndefinedBehaviorSanitizer and loaded into httpd
 # (included by Makefile.apxs; see docs/hardening.md).

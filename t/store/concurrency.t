@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Many clients at once: 8 processes mint 50 tokens each in parallel, then 8
 # processes check every token in parallel (each on tokens another process
 # minted, over fresh connections that spread over httpd's children).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Embedded mode never evicts a live token: a full table refuses to mint
 # with 503 (contract sec. 5). Runs an httpd of its own with the smallest
 # table, BearerCacheEntries 1024, fills it, and checks that every token

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of the pure C parts (no httpd): one Check suite per source file.
  * Each suite lives in t/unit/test_<part>.c and is listed here.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of fleet_record.c: the sealed values kept in memcached.
  */

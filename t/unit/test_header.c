@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of header.c: the Authorization header (RFC 6750 sec. 2.1).
  */

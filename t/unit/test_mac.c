@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of mac.c: the per-thread cached contexts must give exactly
  * what the one-shot OpenSSL functions give, for every key, in every thread,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of mc_reply.c: memcached's answers as the client reads them.
  * Every answer is fed whole and in pieces (1, 2, 7 bytes and the reader's

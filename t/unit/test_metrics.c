@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of metrics.c: the shared segment's counters, gauges and
  * histogram, and their Prometheus text.

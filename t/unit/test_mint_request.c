@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of mint_request.c: the JSON body of a mint request, and the
  * Content-Type check.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of the shared-memory token table (mod_bearer/core/table.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of the table when a writer dies mid-write (mod_bearer/core/table.c
  * built with BEARER_FAULT_INJECTION, as the unit tests are): a forked

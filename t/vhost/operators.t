@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Virtual hosts and their operator tokens (contract sec. 2): each vhost's
 # own BearerOperatorTokenFile and BearerTokenPrefix apply to it alone; a
 # vhost without a file of its own inherits the main server's. Name-based

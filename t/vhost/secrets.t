@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Virtual hosts (contract sec. 2): BearerTokenPrefix shapes the tokens a
 # vhost mints; vhosts with the same BearerSecretFile share tokens, with
 # different secrets they never accept each other's. The main server has the

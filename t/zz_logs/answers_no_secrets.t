@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # No token, operator token or secret in any answer, environment dump or
 # log (contract sec. 1), with every module of httpd at LogLevel trace8.
 #

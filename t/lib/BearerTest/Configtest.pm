@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package BearerTest::Configtest;
 #
 # "httpd -t" on small configurations of a test's own, loading the module

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package BearerTest::Fleet;
 #
 # A fleet for the fleet-mode tests of t/fleet/: memcached servers and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package BearerTest::Hostile;
 #
 # The hostile-input generator of t/hostile/: seeded random requests sent

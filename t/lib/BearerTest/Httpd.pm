@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package BearerTest::Httpd;
 #
 # Extra httpd instances with a configuration of the test's own, beside the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package BearerTest::Load;
 #
 # Parallel clients for the fault tests: each process mints tokens and uses

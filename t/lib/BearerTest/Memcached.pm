@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package BearerTest::Memcached;
 #
 # memcached servers for the fleet-mode tests, run the way

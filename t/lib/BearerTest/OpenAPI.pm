@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package BearerTest::OpenAPI;
 #
 # Checks live answers of the token endpoint against docs/openapi.yaml:

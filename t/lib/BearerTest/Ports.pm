@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package BearerTest::Ports;
 #
 # Free TCP ports on 127.0.0.1 for servers the tests start themselves

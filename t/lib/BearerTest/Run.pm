@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package BearerTest::Run;
 #
 # The runner behind t/TEST.PL: Apache::TestRun, adjusted so that

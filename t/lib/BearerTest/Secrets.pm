@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package BearerTest::Secrets;
 #
 # Fixed, test-only credentials of the Apache::Test suite, and the files
