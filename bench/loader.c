@@ -40,6 +40,7 @@
 #include "bearer_token.h"
 #include "bearer_entry.h"
 #include "bearer_fleet_record.h"
+#include "bearer_hash.h"
 
 #define MAX_SERVERS 8
 #define BATCH       2000              /* tokens between two sync points */
@@ -53,15 +54,6 @@ typedef struct {
     uint64_t name_hash;
     unsigned long stored;
 } server_t;
-
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
 
 static uint64_t fnv1a(const char *s)
 {
@@ -282,7 +274,7 @@ int main(int argc, char **argv)
             idv = (idv << 8) | mac[j];      /* id bytes = mac[0..16) */
         }
         for (i = 0; i < nservers; i++) {
-            uint64_t sc = mix64(servers[i].name_hash ^ idv);
+            uint64_t sc = bearer_mix64(servers[i].name_hash ^ idv);
 
             for (j = i; j > 0 && score[j - 1] < sc; j--) {
                 score[j] = score[j - 1];

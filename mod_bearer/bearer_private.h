@@ -169,6 +169,26 @@ int bearer_endpoint_handler(request_rec *r);
 int bearer_endpoint_note_trace(request_rec *r);       /* translate_name */
 int bearer_endpoint_refuse_trace(request_rec *r);     /* map_to_storage */
 
+/* kept_shm.c: shared memory kept in the process pool across restarts */
+typedef struct bearer_kept_shm bearer_kept_shm;
+typedef enum {
+    BEARER_SHM_KEPT,        /* found again, same size and signature */
+    BEARER_SHM_NEW,         /* first made by this httpd run: zero-filled */
+    BEARER_SHM_REPLACED     /* size or signature changed: made again */
+} bearer_kept_shm_state;
+apr_status_t bearer_kept_shm_get(apr_pool_t *process_pool, const char *name,
+                                 const char *signature, apr_size_t bytes,
+                                 bearer_kept_shm **out,
+                                 bearer_kept_shm_state *state);
+/* made again, same size, zero-filled (its contents failed a check) */
+apr_status_t bearer_kept_shm_renew(apr_pool_t *process_pool,
+                                   bearer_kept_shm *kept);
+void *bearer_kept_shm_base(const bearer_kept_shm *kept);
+apr_size_t bearer_kept_shm_size(const bearer_kept_shm *kept);
+/* one pointer the owner keeps beside its segment (the table's mutex) */
+void *bearer_kept_shm_owner_data(const bearer_kept_shm *kept);
+void bearer_kept_shm_set_owner_data(bearer_kept_shm *kept, void *data);
+
 /* observe.c: metrics segment, bearer-metrics handler, mod_status section;
  * configcheck.c: checks over the whole configuration tree */
 void bearer_register_ops_hooks(void);

@@ -26,6 +26,7 @@
  * (fleet_record.c): one that does not open is ignored and logged.
  */
 #include "bearer_mc_client.h"
+#include "bearer_hash.h"
 #include "bearer_fleet_record.h"
 #include "bearer_metrics.h"
 
@@ -36,15 +37,6 @@
 #define USES_KEY_PREFIX "bearer:uses:"
 
 /* ---- placement ------------------------------------------------------------- */
-
-static apr_uint64_t mix64(apr_uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
 
 static apr_uint64_t name_hash(const char *s)
 {
@@ -73,7 +65,7 @@ static int *server_order(apr_pool_t *p, const bearer_server_conf *sconf,
     for (i = 0; i < n; i++) {
         const bearer_memcache_server *m =
             &APR_ARRAY_IDX(sconf->memcache, i, bearer_memcache_server);
-        apr_uint64_t sc = mix64(name_hash(bearer_mc_server_name(m->index))
+        apr_uint64_t sc = bearer_mix64(name_hash(bearer_mc_server_name(m->index))
                                 ^ idv);
 
         /* insertion sort: a handful of servers */

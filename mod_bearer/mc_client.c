@@ -87,11 +87,6 @@ typedef struct {
     missed_key keys[MISSED_MAX];
 } missed_journal;
 
-typedef struct {
-    apr_shm_t *shm;
-    const char *signature;      /* the server list it was made for */
-} health_segment;
-
 typedef struct mc_conn mc_conn;
 struct mc_conn {
     apr_pool_t *pool;           /* unmanaged: conns come and go per thread */
@@ -174,7 +169,8 @@ int bearer_mc_post_config(apr_pool_t *pconf, server_rec *main_server)
 {
     apr_array_header_t *list = apr_array_make(pconf, 4, sizeof(mc_server));
     apr_pool_t *process_pool = main_server->process->pool;
-    health_segment *seg = NULL;
+    bearer_kept_shm *seg;
+    bearer_kept_shm_state state;
     const char *signature = "";
     server_rec *s;
     apr_size_t bytes;
@@ -208,29 +204,15 @@ int bearer_mc_post_config(apr_pool_t *pconf, server_rec *main_server)
     /* Like the token table, health outlives graceful restarts as long as
      * the server list (and the layout: a new build of the module) stays
      * the same. */
-    apr_pool_userdata_get((void **)&seg, HEALTH_USERDATA_KEY, process_pool);
-    if (seg && seg->shm && (strcmp(seg->signature, signature) != 0
-                            || apr_shm_size_get(seg->shm) != bytes)) {
-        apr_shm_destroy(seg->shm);
-        seg->shm = NULL;
+    rv = bearer_kept_shm_get(process_pool, HEALTH_USERDATA_KEY, signature,
+                             bytes, &seg, &state);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, main_server,
+                     BRRLOG(00080) "BearerMemcache: cannot create the "
+                     "shared memory for %d servers' health", nservers);
+        return !OK;
     }
-    if (!seg) {
-        seg = apr_pcalloc(process_pool, sizeof(*seg));
-        apr_pool_userdata_set(seg, HEALTH_USERDATA_KEY, apr_pool_cleanup_null,
-                              process_pool);
-    }
-    if (!seg->shm) {
-        rv = apr_shm_create(&seg->shm, bytes, NULL, process_pool);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, main_server,
-                         BRRLOG(00080) "BearerMemcache: cannot create the "
-                         "shared memory for %d servers' health", nservers);
-            return !OK;
-        }
-        memset(apr_shm_baseaddr_get(seg->shm), 0, bytes);
-        seg->signature = apr_pstrdup(process_pool, signature);
-    }
-    health = apr_shm_baseaddr_get(seg->shm);
+    health = bearer_kept_shm_base(seg);
     journals = (missed_journal *)(health + nservers);
     return OK;
 }

@@ -18,47 +18,50 @@
 #include "mod_status.h"
 
 #include "apr_optional_hooks.h"
-#include "apr_shm.h"
 #include "apr_strings.h"
 
 #define METRICS_USERDATA_KEY "mod_bearer-metrics"
 
 /* ---- the segment ----------------------------------------------------------- */
 
+static int no_metrics_segment(server_rec *s, apr_status_t rv)
+{
+    ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, BRRLOG(00110)
+                 "cannot create the shared-memory segment of the metrics (%"
+                 APR_SIZE_T_FMT " bytes)", bearer_metrics_bytes());
+    return !OK;
+}
+
 static int metrics_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                apr_pool_t *ptemp, server_rec *s)
 {
-    apr_pool_t *process_pool = s->process->pool;
-    apr_shm_t *shm = NULL;
+    bearer_kept_shm *seg;
+    bearer_kept_shm_state state;
     apr_status_t rv;
+    void *base;
 
-    apr_pool_userdata_get((void **)&shm, METRICS_USERDATA_KEY, process_pool);
-    if (shm && bearer_metrics_check(apr_shm_baseaddr_get(shm),
-                                    apr_shm_size_get(shm)) == 0) {
-        bearer_metrics_use(apr_shm_baseaddr_get(shm));
-        return OK;
+    rv = bearer_kept_shm_get(s->process->pool, METRICS_USERDATA_KEY,
+                             "metrics", bearer_metrics_bytes(), &seg, &state);
+    if (rv != APR_SUCCESS) {
+        return no_metrics_segment(s, rv);
     }
-    if (shm) {
+    if (state == BEARER_SHM_KEPT
+        && bearer_metrics_check(bearer_kept_shm_base(seg),
+                                bearer_kept_shm_size(seg)) != 0) {
         /* a module of another layout was loaded by this restart */
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, BRRLOG(00112)
                      "metrics layout changed: counters start again at 0");
-        apr_shm_destroy(shm);
-        shm = NULL;
+        rv = bearer_kept_shm_renew(s->process->pool, seg);
+        if (rv != APR_SUCCESS) {
+            return no_metrics_segment(s, rv);
+        }
+        state = BEARER_SHM_REPLACED;
     }
-    rv = apr_shm_create(&shm, bearer_metrics_bytes(), NULL, process_pool);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, BRRLOG(00110)
-                     "cannot create the shared-memory segment of the "
-                     "metrics (%" APR_SIZE_T_FMT " bytes)",
-                     bearer_metrics_bytes());
-        apr_pool_userdata_set(NULL, METRICS_USERDATA_KEY,
-                              apr_pool_cleanup_null, process_pool);
-        return !OK;
+    base = bearer_kept_shm_base(seg);
+    if (state != BEARER_SHM_KEPT) {
+        bearer_metrics_format(base);
     }
-    bearer_metrics_format(apr_shm_baseaddr_get(shm));
-    bearer_metrics_use(apr_shm_baseaddr_get(shm));
-    apr_pool_userdata_set(shm, METRICS_USERDATA_KEY, apr_pool_cleanup_null,
-                          process_pool);
+    bearer_metrics_use(base);
     return OK;
 }
 

@@ -15,7 +15,7 @@ BEARER_CORE_SRC = $(addprefix mod_bearer/core/, \
 BEARER_GLUE_SRC = $(addprefix mod_bearer/, \
                     mod_bearer.c config.c configcheck.c secrets.c \
                     credentials.c authn.c authz.c endpoint.c respond.c \
-                    store.c observe.c \
+                    store.c kept_shm.c observe.c \
                     fleet_store.c mc_client.c)
 
 BEARER_SRC = $(BEARER_GLUE_SRC) $(BEARER_CORE_SRC)

@@ -16,18 +16,10 @@
 #include "bearer_mc_client.h"
 
 #include "util_mutex.h"
-#include "apr_shm.h"
 #include "apr_strings.h"
 
 #define SHM_USERDATA_KEY "mod_bearer-table"
 #define MUTEX_TYPE       "bearer-table"
-
-/* Survives in the process pool across restarts. */
-typedef struct {
-    apr_shm_t *shm;
-    apr_uint32_t nslots;
-    apr_global_mutex_t *lock;
-} table_segment;
 
 static bearer_table_t token_table;
 static apr_global_mutex_t *writers_lock;
@@ -37,13 +29,22 @@ int bearer_store_pre_config(apr_pool_t *pconf)
     return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
 }
 
-static int create_segment(server_rec *s, apr_uint32_t nslots,
-                          table_segment *seg)
+int bearer_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                             server_rec *s)
 {
+    bearer_server_conf *conf = ap_get_module_config(s->module_config,
+                                                    &bearer_module);
+    apr_uint32_t nslots = conf->cache_entries;
     apr_size_t bytes = bearer_table_bytes(nslots);
+    bearer_kept_shm *seg;
+    bearer_kept_shm_state state;
+    apr_global_mutex_t *lock;
+    void *base;
     apr_status_t rv;
 
-    rv = apr_shm_create(&seg->shm, bytes, NULL, s->process->pool);
+    rv = bearer_kept_shm_get(s->process->pool, SHM_USERDATA_KEY,
+                             apr_psprintf(ptemp, "%u slots", (unsigned)nslots),
+                             bytes, &seg, &state);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, BRRLOG(00020)
                      "BearerCacheEntries %u: cannot create a shared-memory "
@@ -51,73 +52,45 @@ static int create_segment(server_rec *s, apr_uint32_t nslots,
                      "BearerCacheEntries", (unsigned)nslots, bytes);
         return !OK;
     }
-    seg->nslots = nslots;
-    /* apr_shm_create without a file maps anonymous memory: zero-filled */
-    bearer_table_format_zeroed(apr_shm_baseaddr_get(seg->shm), nslots,
-                               &token_table);
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, BRRLOG(00021)
-                 "token table created: %u slots, %" APR_SIZE_T_FMT " bytes",
-                 (unsigned)nslots, bytes);
-    return OK;
-}
-
-int bearer_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
-                             server_rec *s)
-{
-    bearer_server_conf *conf = ap_get_module_config(s->module_config,
-                                                    &bearer_module);
-    apr_pool_t *process_pool = s->process->pool;
-    table_segment *seg = NULL;
-    apr_status_t rv;
-
-    apr_pool_userdata_get((void **)&seg, SHM_USERDATA_KEY, process_pool);
-    if (seg && seg->nslots == conf->cache_entries) {
-        void *base = apr_shm_baseaddr_get(seg->shm);
-
-        if (bearer_table_attach(base, apr_shm_size_get(seg->shm),
-                                seg->nslots, &token_table)
+    base = bearer_kept_shm_base(seg);
+    if (state == BEARER_SHM_KEPT) {
+        if (bearer_table_attach(base, bytes, nslots, &token_table)
                 != BEARER_TABLE_OK) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BRRLOG(00022)
                          "token table was not intact after restart; "
                          "starting an empty one");
-            bearer_table_format(base, seg->nslots, &token_table);
+            bearer_table_format(base, nslots, &token_table);
         }
     }
     else {
-        if (seg) {
+        if (state == BEARER_SHM_REPLACED) {
             /* The size changed: a new table, and the old tokens go. */
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BRRLOG(00023)
-                         "BearerCacheEntries changed from %u to %u: the "
-                         "token table is recreated and its tokens are lost",
-                         (unsigned)seg->nslots,
-                         (unsigned)conf->cache_entries);
-            apr_shm_destroy(seg->shm);
+                         "BearerCacheEntries changed to %u: the token table "
+                         "is recreated and its tokens are lost",
+                         (unsigned)nslots);
         }
-        else {
-            seg = apr_pcalloc(process_pool, sizeof(*seg));
-            apr_pool_userdata_set(seg, SHM_USERDATA_KEY,
-                                  apr_pool_cleanup_null, process_pool);
-        }
-        if (create_segment(s, conf->cache_entries, seg) != OK) {
-            apr_pool_userdata_set(NULL, SHM_USERDATA_KEY,
-                                  apr_pool_cleanup_null, process_pool);
-            return !OK;
-        }
+        bearer_table_format_zeroed(base, nslots, &token_table);
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, BRRLOG(00021)
+                     "token table created: %u slots, %" APR_SIZE_T_FMT
+                     " bytes", (unsigned)nslots, bytes);
     }
 
     /* The mutex lives as long as the table: after a graceful restart,
      * children of the old generation may still be writing, and they must
      * exclude the new children through the same lock. */
-    if (!seg->lock) {
-        rv = ap_global_mutex_create(&seg->lock, NULL, MUTEX_TYPE, NULL, s,
-                                    process_pool, 0);
+    lock = bearer_kept_shm_owner_data(seg);
+    if (!lock) {
+        rv = ap_global_mutex_create(&lock, NULL, MUTEX_TYPE, NULL, s,
+                                    s->process->pool, 0);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, BRRLOG(00024)
                          "cannot create the token table's writers' mutex");
             return !OK;
         }
+        bearer_kept_shm_set_owner_data(seg, lock);
     }
-    writers_lock = seg->lock;
+    writers_lock = lock;
     return bearer_mc_post_config(pconf, s);
 }
 

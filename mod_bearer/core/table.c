@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "bearer_table.h"
+#include "bearer_hash.h"
 
 /*
  * The segment
@@ -310,17 +311,6 @@ static uint32_t chunk_len_for(uint32_t total_len, uint32_t chunk)
     return total_len - off < SLOT_PAYLOAD ? total_len - off : SLOT_PAYLOAD;
 }
 
-static uint64_t mix64(uint64_t x)
-{
-    /* splitmix64's finaliser: every input bit reaches every output bit */
-    x ^= x >> 30;
-    x *= UINT64_C(0xbf58476d1ce4e5b9);
-    x ^= x >> 27;
-    x *= UINT64_C(0x94d049bb133111eb);
-    x ^= x >> 31;
-    return x;
-}
-
 /*
  * Real ids are HMAC output, so their first 8 bytes would do as a hash on
  * their own; the mixing is there to give each chunk number an independent
@@ -333,7 +323,7 @@ static uint64_t chunk_hash(const bearer_table_key_t *key, uint32_t chunk)
 
     memcpy(&id, key->id, sizeof(id));
     memcpy(&ns, key->ns, sizeof(ns));
-    return mix64(id ^ mix64(ns + chunk));
+    return bearer_mix64(id ^ bearer_mix64(ns + chunk));
 }
 
 static uint32_t home_slot(const bearer_table_t *t, uint64_t hash)
