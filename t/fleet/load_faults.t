@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# memcached servers failing under load (issue 5): a fleet of three
+# memcached servers failing under load: a fleet of three
 # memcached and two Apaches (replicas 2, BearerCacheRecheck 1), six client
 # processes minting on either Apache without pause, using each fresh token
 # on both, revoking every fourth on the other Apache and trying it there at
