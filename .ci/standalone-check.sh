@@ -66,10 +66,10 @@ if [ "${1:-}" = --self-test ]; then
     rm "$scratch/12"
     git -C "$scratch" rm -q --cached 12
     # (the words in variables, so that this file does not match itself)
-    w_shared=shared w_work=work w_home=home w_issue=issue
-    for line in "see ../$w_shared/x" "$w_shared/notes/x.md" \
-                "built in /$w_work/main" "cloned to /$w_home/dev/src" \
-                "as $w_issue 5 asks"; do
+    beside=shared wdir=work hdir=home tracker=issue
+    for line in "see ../$beside/x" "$beside/notes/x.md" \
+                "built in /$wdir/main" "cloned to /$hdir/dev/src" \
+                "as $tracker 5 asks"; do
         printf '%s\n' "$line" > "$scratch/bad.txt"
         git -C "$scratch" add bad.txt
         if check "$scratch" >/dev/null; then
