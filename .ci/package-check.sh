@@ -183,7 +183,7 @@ done
 apache_running && fail "Apache still runs after apachectl stop"
 started=
 # -p: no "disabled by admin" mark of the site left in /var/lib/apache2
-a2dissite -q -p "$site"
+a2dissite -q -p "$site" >/dev/null
 rm -f "$sysconf/sites-available/$site.conf"
 apt-get purge -y -q "$pkg" > "$build/purge.log" 2>&1 \
     || { cat "$build/purge.log"; fail "apt-get purge $pkg"; }
