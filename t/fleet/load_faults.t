@@ -8,7 +8,7 @@
 # stopped (SIGSTOP) for longer than BearerMemcacheTimeout and resumed with
 # its old data.
 #
-# With one server of three away at a time, contract sec. 5 and 6: no
+# With one server of three away at a time, as docs/fleet.md promises: no
 # request fails or gets a 5xx; every answer is the one expected (201, 200,
 # 204, 401); no request waits longer than BearerMemcacheTimeout plus
 # scheduling slack; afterwards every token that got a 201 and was not
