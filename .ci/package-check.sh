@@ -51,6 +51,10 @@ work=$(mktemp -d /tmp/mod_bearer-pkgcheck.XXXXXX)
 chmod 755 "$build"
 chmod 711 "$work"
 started=
+# a2enmod and the maintainer scripts keep state in /var/lib/apache2 and
+# make its directories as needed: the ones this run made are removed again
+state=/var/lib/apache2
+find "$state" -type d 2>/dev/null | sort > "$work/state-dirs"
 restore() {
     local st=$?
     set +e
@@ -68,6 +72,9 @@ restore() {
     if known; then
         apt-get purge -y -q "$pkg" >/dev/null 2>&1
     fi
+    find "$state" -depth -type d -empty 2>/dev/null | while IFS= read -r d; do
+        grep -qxF "$d" "$work/state-dirs" || rmdir "$d"
+    done
     rm -rf "$build" "$work"
     say "system restored ($site removed, $pkg purged, Apache stopped)"
     exit "$st"
@@ -189,8 +196,7 @@ apt-get purge -y -q "$pkg" > "$build/purge.log" 2>&1 \
     || { cat "$build/purge.log"; fail "apt-get purge $pkg"; }
 known && fail "dpkg still has $pkg after purge"
 for f in $files $sysconf/mods-enabled/bearer.load $sysconf/mods-enabled/bearer.conf \
-         /usr/share/doc/$pkg /var/lib/apache2/module/*/bearer \
-         /var/lib/apache2/site/*/"$site"; do
+         /usr/share/doc/$pkg "$state"/module/*/bearer "$state"/site/*/"$site"; do
     if [ -e "$f" ] || [ -L "$f" ]; then
         fail "$f is left after apt-get purge"
     fi
