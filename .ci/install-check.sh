@@ -75,8 +75,10 @@ system_check() {
             [ -f /var/run/apache2/apache2.pid ] || break
             sleep 0.1
         done
-        a2disconf -q "$site" >/dev/null 2>&1
-        a2dismod -q bearer >/dev/null 2>&1
+        # -p: also forget them in a2query's state (/var/lib/apache2), so
+        # that no "disabled by admin" mark outlives the check
+        a2disconf -q -p "$site" >/dev/null 2>&1
+        a2dismod -q -p bearer >/dev/null 2>&1
         rm -f "$sysconf/conf-available/$site.conf"
         for f in $files; do
             if [ -e "$backup/$(basename "$f")" ]; then

@@ -66,7 +66,7 @@ $seeds{scope} = [
     scope_seed(255, "a\tb", ''),
 ];
 
-# --- mint_request: bodies (contract sec. 4, t/endpoint/post*.t) -----------------
+# --- mint_request: bodies (docs/endpoint.md, t/endpoint/post*.t) ---------------
 $seeds{mint_request} = [
     '', "  \n", '{}', '{"scopes": ["stream:start", "stream:view"]}',
     '{"scope": "stream:view chat:write"}', '{"ttl": 600}',

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-# A protected Location (AuthType Bearer, AuthName "platform") answers as in
-# contract sec. 3 and 6: 401 bare challenge without Bearer credentials, 400
+# A protected Location (AuthType Bearer, AuthName "platform") answers as
+# docs/protecting.md says: 401 bare challenge without Bearer credentials, 400
 # invalid_request for a grammar violation, 401 invalid_token for anything
 # that fits the grammar but is no live token of ours.
 use strict;

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# What a successful authentication tells the request (contract sec. 3, 6):
+# What a successful authentication tells the request (docs/protecting.md):
 # REMOTE_USER, BEARER_TOKEN_ID, BEARER_SUBJECT, BEARER_SCOPES,
 # BEARER_EXPIRES, BEARER_KIND; reflected by mod_headers as X-Echo-*
 # ("(null)" = unset). No token value ever reaches the environment.

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# BearerForwardHeaders (contract sec. 2, 6): On sets X-Bearer-Subject,
+# BearerForwardHeaders (docs/directives.md): On sets X-Bearer-Subject,
 # -Scopes, -Token-Id and -Metadata (base64url of the compact metadata JSON,
 # absent without metadata) on the request; client-sent X-Bearer-* headers
 # are removed on every protected request, On or Off. The request headers as

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# max_uses (contract sec. 4, 6): one use per successful authentication on a
+# max_uses (docs/protecting.md): one use per successful authentication on a
 # protected Location, also when authorisation then denies; requests to the
 # endpoint never count; never more than max_uses successes, also when the
 # requests come in parallel from several connections.

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# Require bearer-scope / bearer-operator / valid-user (contract sec. 3, 6):
+# Require bearer-scope / bearer-operator / valid-user (docs/protecting.md):
 #   /p/view   Require bearer-scope stream:start stream:view       (any of)
 #   /p/both   <RequireAll> bearer-scope stream:view; bearer-scope chat:write
 #   /p/op     Require bearer-operator

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# Configuration errors (contract sec. 2, 6): every bad directive value fails
+# Configuration errors (docs/directives.md): every bad directive value fails
 # "httpd -t" with a message naming the directive; missing or bad operator
 # token files and short secrets fail with the file named; good
 # configurations pass. Runs the httpd binary directly on small configs of

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# Who may call the endpoint (contract sec. 4 and 6): 401 with a challenge
+# Who may call the endpoint (docs/endpoint.md): 401 with a challenge
 # for no or an unknown token, 400 for malformed credentials, 403 for a
 # client token on POST or on another id, 403 for an operator on self; and
 # the order 405 > 401 > 403 > 413/415/400.

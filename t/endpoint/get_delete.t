@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-# GET and DELETE of /auth/v1/access-tokens/<token_id> and /self (contract
-# sec. 4): the GET body, never the token; 204 then 404; revoked tokens are
-# refused on protected locations; 404 for unknown and malformed ids.
+# GET and DELETE of /auth/v1/access-tokens/<token_id> and /self
+# (docs/endpoint.md): the GET body, never the token; 204 then 404; revoked
+# tokens are refused on protected locations; 404 for unknown and malformed
+# ids.
 use strict;
 use warnings;
 

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # POST /auth/v1/access-tokens by the operator: 201, its body and headers
-# (contract sec. 4), with an empty body, the seed's bare curl -X POST, and
+# (docs/endpoint.md), with an empty body, the seed's bare curl -X POST, and
 # JSON bodies.
 use strict;
 use warnings;

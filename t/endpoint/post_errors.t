@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# POST bodies the endpoint refuses (contract sec. 4): 413 over 16 KiB, 415
+# POST bodies the endpoint refuses (docs/endpoint.md): 413 over 16 KiB, 415
 # for a content type other than JSON, 400 invalid_request for unknown
 # members, wrong types, both scope and scopes, bad JSON; 400 invalid_scope;
 # the subject and metadata limits. Errors are JSON naming what was wrong.

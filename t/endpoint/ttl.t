@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-# TTLs (contract sec. 2, 4, 6): BearerMaxTTL clamps a requested ttl and
-# expires_in says what was granted; a BearerDefaultTTL above BearerMaxTTL is
-# clamped too; a token stops working when it expires.
+# TTLs (docs/directives.md, endpoint.md): BearerMaxTTL clamps a requested
+# ttl and expires_in says what was granted; a BearerDefaultTTL above
+# BearerMaxTTL is clamped too; a token stops working when it expires.
 use strict;
 use warnings;
 

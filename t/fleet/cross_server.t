@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# Fleet mode across Apaches (contract sec. 5): a token minted on one Apache
+# Fleet mode across Apaches (docs/fleet.md): a token minted on one Apache
 # works on the others at once; GET and DELETE by id work from any of them;
 # a revocation takes effect at once on the Apache that made it and within
 # BearerCacheRecheck seconds on the others (measured).

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# What fleet mode keeps in memcached (contract sec. 1, 5), read from the
+# What fleet mode keeps in memcached (docs/fleet.md), read from the
 # servers themselves: keys are bearer:<token_id> and bearer:uses:<token_id>
 # and nothing else; no key and no value holds a token, an operator token or
 # the secret; each token is on BearerMemcacheReplicas servers (its use

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# memcached servers failing under load (issue 5): a fleet of three
+# memcached servers failing under load: a fleet of three
 # memcached and two Apaches (replicas 2, BearerCacheRecheck 1), six client
 # processes minting on either Apache without pause, using each fresh token
 # on both, revoking every fourth on the other Apache and trying it there at
@@ -8,7 +8,7 @@
 # stopped (SIGSTOP) for longer than BearerMemcacheTimeout and resumed with
 # its old data.
 #
-# With one server of three away at a time, contract sec. 5 and 6: no
+# With one server of three away at a time, as docs/fleet.md promises: no
 # request fails or gets a 5xx; every answer is the one expected (201, 200,
 # 204, 401); no request waits longer than BearerMemcacheTimeout plus
 # scheduling slack; afterwards every token that got a 201 and was not

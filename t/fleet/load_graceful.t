@@ -3,7 +3,7 @@
 # and again, on each Apache of a fleet (three memcached, replicas 2,
 # BearerCacheRecheck 1) while four client processes mint on either Apache
 # without pause, use each fresh token on both, and revoke every fourth
-# (issue 5; t/fault/graceful_load.t is the same for embedded mode). No
+# (t/fault/graceful_load.t is the same for embedded mode). No
 # request fails or gets a 5xx, every answer is the one expected, every
 # token that got a 201 and was not revoked works on both Apaches at the
 # end, and every revoked one is refused on both.

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# max_uses across a fleet (contract sec. 6: never more than max_uses
+# max_uses across a fleet (docs/fleet.md: never more than max_uses
 # successes, fleet-wide): uses are counted in memcached on the token's
 # replicas, whichever Apache serves the request, in sequence and in
 # parallel; the count survives the loss of one server; and it stays exact

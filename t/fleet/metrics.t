@@ -2,7 +2,7 @@
 # Fleet mode shows itself to the admin: bearer-metrics counts memcached
 # operations, their latency, timeouts and values that did not authenticate,
 # and the servers up and down with the outage flag; server-status names
-# the mode and each memcached server with its state (issue 6, fleet part).
+# the mode and each memcached server with its state.
 use strict;
 use warnings;
 

@@ -4,7 +4,7 @@
 # Emptying it whole (flush_all) took copies that were by then the last
 # ones: here, tokens whose other replica was on a server that had crashed
 # and come back empty just before, and that nobody had read since (a read
-# copies them back). Contract sec. 5: with replicas >= 2, one server away
+# copies them back). docs/fleet.md: with replicas >= 2, one server away
 # at a time loses no token.
 #
 #   1. 40 tokens on A; the pair of servers (K, S) holding most of them in

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# memcached in trouble (contract sec. 2 BearerOutage, sec. 6):
+# memcached in trouble (BearerOutage in docs/directives.md, docs/fleet.md):
 #   - two servers of three stopped: minting still works (201), the token is
 #     stored on the live one;
 #   - all three stopped: with BearerOutage stale (A) a token this Apache
@@ -54,7 +54,7 @@ is($f->code($A, PATH_ANY, $short) . $f->code($A, PATH_ANY, $cached_a) . $f->code
 # --- two of three stopped ------------------------------------------------------------------
 # Eight mints at once, before A knows: for some of them, both servers the
 # token's order puts first are the stopped ones; those must go to the live
-# one (contract sec. 6: with fewer than n live, a mint is stored on every
+# one (docs/fleet.md: with fewer than n live, a mint is stored on every
 # live one).
 $f->pause_mc(0);
 $f->pause_mc(1);

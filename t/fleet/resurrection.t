@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# A revoked or used-up token never comes back (contract sec. 5, 6), also
+# A revoked or used-up token never comes back (docs/fleet.md), also
 # when a replica missed the revocation: it is revoked while one of its two
 # replicas is stopped (SIGSTOP: the server keeps its old copy), both Apaches
 # refuse it, the replica comes back, and then the other servers go away one

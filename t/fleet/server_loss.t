@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# Losing one memcached server of three (contract sec. 5: with replicas >= 2
+# Losing one memcached server of three (docs/fleet.md: with replicas >= 2
 # it loses no token). 50 tokens are minted over two Apaches; one server is
 # killed with SIGKILL: every token still passes on both Apaches, from the
 # very first request on; minting goes on, onto the live servers; reads copy
@@ -103,11 +103,11 @@ is(scalar @again, 2, 'neither Apache found it unreachable again (no stale connec
 
 # --- two of three lost, then back empty --------------------------------------------------------
 # With one server left, fewer than BearerMemcacheReplicas (2) answer: an
-# outage. Minting goes on, on the last server (contract sec. 6); the
+# outage. Minting goes on, on the last server (docs/fleet.md); the
 # minting Apache has the token cached and honours it (BearerOutage stale);
 # the other has not and answers 503 with Retry-After, never 401. When the
 # two others come back (empty), they are first in many tokens' order: the
-# tokens must still be found (contract sec. 4: a 201 means every server of
+# tokens must still be found (docs/endpoint.md: a 201 means every server of
 # the fleet will find it), and their use counters too.
 my @dead2 = grep { $_ != $dead } 0 .. 2;
 $f->crash_mc($_) for @dead2;

@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # A memcached server that accepts connections but never answers (SIGSTOP)
-# must cost each request at most about BearerMemcacheTimeout (contract
-# sec. 2), whatever the request: validating (BearerCacheRecheck 0, so each
-# one asks memcached), validating a max_uses token, minting, GET and DELETE
-# by id. The Apaches say once that it went away (BRR00083), not once per
-# request, and once that it is back (BRR00084). Nothing is lost on the way:
-# every token answers as it should during the pause and after it.
+# must cost each request at most about BearerMemcacheTimeout
+# (docs/directives.md), whatever the request: validating
+# (BearerCacheRecheck 0, so each one asks memcached), validating a max_uses
+# token, minting, GET and DELETE by id. The Apaches say once that it went
+# away (BRR00083), not once per request, and once that it is back
+# (BRR00084). Nothing is lost on the way: every token answers as it should
+# during the pause and after it.
 use strict;
 use warnings;
 

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # Values in memcached written or changed by someone without the secret
-# (contract sec. 5, 6): garbage, another token's value (swapped), a value
+# (docs/fleet.md): garbage, another token's value (swapped), a value
 # sealed with another fleet's secret, a value with one byte changed (its
 # scope, its kind byte, its MAC), another key's tombstone, an oversized
 # value, a non-numeric use counter. None is ever honoured: no token gains a

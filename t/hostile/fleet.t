@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# Hostile HTTP input in fleet mode (issue 5): the generator of
+# Hostile HTTP input in fleet mode: the generator of
 # t/hostile/random.t (BearerTest::Hostile) against virtual hosts with
 # BearerMemcache set, on three real memcached servers, in four phases:
 #

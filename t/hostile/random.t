@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# Hostile HTTP input (issue 5): thousands of seeded random requests to the
+# Hostile HTTP input: thousands of seeded random requests to the
 # running server (embedded mode). Oversized, binary, repeated and malformed
 # Authorization headers; deeply nested, huge, duplicate-key and
 # NUL-carrying JSON bodies; methods and paths the endpoint does not know;

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# Embedded mode keeps tokens across a graceful restart (contract sec. 2, 5):
+# Embedded mode keeps tokens across a graceful restart (docs/design.md):
 # SIGUSR1 to httpd, wait for the new generation, then the old tokens still
 # work (uses counted on, revocations kept, ids unchanged since the generated
 # secret is kept too) and minting works.

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # Embedded mode never evicts a live token: a full table refuses to mint
-# with 503 (contract sec. 5). Runs an httpd of its own with the smallest
+# with 503 (docs/design.md). Runs an httpd of its own with the smallest
 # table, BearerCacheEntries 1024, fills it, and checks that every token
 # minted is still good, that revoked and expired tokens make room again.
 use strict;

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# Virtual hosts and their operator tokens (contract sec. 2): each vhost's
+# Virtual hosts and their operator tokens (docs/directives.md): each vhost's
 # own BearerOperatorTokenFile and BearerTokenPrefix apply to it alone; a
 # vhost without a file of its own inherits the main server's. Name-based
 # vhosts on one port of an httpd of this test's own.

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# Virtual hosts (contract sec. 2): BearerTokenPrefix shapes the tokens a
+# Virtual hosts (docs/directives.md): BearerTokenPrefix shapes the tokens a
 # vhost mints; vhosts with the same BearerSecretFile share tokens, with
 # different secrets they never accept each other's. The main server has the
 # generated secret. (t/conf/extra.conf.in: bearer_acme and bearer_acme2

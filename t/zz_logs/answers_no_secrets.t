@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # No token, operator token or secret in any answer, environment dump or
-# log (contract sec. 1), with every module of httpd at LogLevel trace8.
+# log (docs/security.md), with every module of httpd at LogLevel trace8.
 #
 # A server of its own (LogLevel trace8 everywhere, an access log with the
 # user and token id, an SSI page that dumps its whole environment behind

@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 package BearerTest::Memcached;
 #
-# memcached servers for the fleet-mode tests, run the way
-# shared/notes/apache-test.md says works on these machines: in the
-# foreground as our child (never -d: it returns 0 even when the port is
-# busy), as nobody when we are root, ready once it accepts a connection,
-# stopped by pid at the end, also on failure.
+# memcached servers for the fleet-mode tests, run the one way that proved
+# reliable (t/README.md, "Apache::Test's traps"): in the foreground as our
+# child (never -d: it returns 0 even when the port is busy), as nobody when
+# we are root, ready once it accepts a connection, stopped by pid at the
+# end, also on failure.
 #
 #   use BearerTest::Memcached;
 #   my @mc = BearerTest::Memcached->start_many(2);     # free ports
