@@ -6,6 +6,7 @@
  * Failures answer as RFC 6750 sec. 3 says.
  */
 #include "bearer_private.h"
+#include "bearer_bytes.h"
 #include "http_protocol.h"
 #include "http_core.h"
 #include "mod_auth.h"

@@ -13,6 +13,8 @@
  * here never count a use of max_uses.
  */
 #include "bearer_private.h"
+#include "bearer_bytes.h"
+#include "bearer_mac.h"
 #include "bearer_scope.h"
 #include "bearer_mint_request.h"
 #include "bearer_metrics.h"

@@ -6,6 +6,8 @@
  * configuration and check_config; then they are wiped.
  */
 #include "bearer_private.h"
+#include "bearer_bytes.h"
+#include "bearer_mac.h"
 #include "bearer_header.h"
 
 #include "apr_file_io.h"

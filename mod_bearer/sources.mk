@@ -8,7 +8,7 @@
 #
 # File names are unique across both lists: the fault build copies them flat.
 
-BEARER_CORE_SRC = $(addprefix mod_bearer/core/, \
+BEARER_CORE_SRC = $(addprefix mod_bearer/core/, bytes.c \
                     header.c scope.c token.c mac.c entry.c mint_request.c \
                     table.c fleet_record.c metrics.c mc_reply.c)
 

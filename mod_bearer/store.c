@@ -13,6 +13,7 @@
  * created once per httpd run.
  */
 #include "bearer_private.h"
+#include "bearer_bytes.h"
 #include "bearer_mc_client.h"
 
 #include "util_mutex.h"
