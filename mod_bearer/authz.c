@@ -198,22 +198,12 @@ static authz_status check_operator(request_rec *r, const char *require_line,
     return AUTHZ_DENIED;
 }
 
-static const authz_provider scope_provider = {
+const authz_provider bearer_scope_provider = {
     &check_scope,
     &parse_scope_require,
 };
 
-static const authz_provider operator_provider = {
+const authz_provider bearer_operator_provider = {
     &check_operator,
     &parse_operator_require,
 };
-
-void bearer_register_authz_providers(apr_pool_t *p)
-{
-    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "bearer-scope",
-                              AUTHZ_PROVIDER_VERSION, &scope_provider,
-                              AP_AUTH_INTERNAL_PER_CONF);
-    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "bearer-operator",
-                              AUTHZ_PROVIDER_VERSION, &operator_provider,
-                              AP_AUTH_INTERNAL_PER_CONF);
-}

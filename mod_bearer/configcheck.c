@@ -308,8 +308,7 @@ static int check_memcaches(apr_pool_t *p, server_rec *main_server,
     return failed;
 }
 
-int bearer_check_config_tree(apr_pool_t *pconf, apr_pool_t *plog,
-                             apr_pool_t *ptemp, server_rec *s)
+int bearer_check_config_tree(apr_pool_t *ptemp, server_rec *s)
 {
     walk_t w;
     int failed;

@@ -5,6 +5,8 @@
 #
 #   BEARER_CORE_SRC  pure C (no httpd.h): unit-tested, fuzzed, benchmarked
 #   BEARER_GLUE_SRC  Apache glue: hooks, directives, handlers, fleet client
+#   BEARER_FAULT_SRC faults on demand for t/fault/: the fault build only
+#                    (make fault-module), never the module that is installed
 #
 # File names are unique across both lists: the fault build copies them flat.
 
@@ -17,6 +19,8 @@ BEARER_GLUE_SRC = $(addprefix mod_bearer/, \
                     credentials.c authn.c authz.c endpoint.c respond.c \
                     store.c kept_shm.c observe.c \
                     fleet_store.c mc_client.c)
+
+BEARER_FAULT_SRC = mod_bearer/fault.c
 
 BEARER_SRC = $(BEARER_GLUE_SRC) $(BEARER_CORE_SRC)
 BEARER_HDR = $(wildcard include/*.h mod_bearer/*.h)
