@@ -213,6 +213,13 @@ int bearer_send_json(request_rec *r, int status, const char *json,
                      int holds_token);
 int bearer_send_error(request_rec *r, int status, const char *error,
                       const char *description);
+/* A jansson value that lives as long as the pool (NULL stays NULL). */
+struct json_t;
+struct json_t *bearer_json_pooled(apr_pool_t *p, struct json_t *value);
+/* Serialises value (jansson's buffer wiped: it may hold a token) and sends
+ * it; 503 temporarily_unavailable when jansson is out of memory. */
+int bearer_send_json_value(request_rec *r, int status,
+                           const struct json_t *value, int holds_token);
 
 /* store.c: the token store (embedded mode: the shared-memory table) */
 typedef enum {
