@@ -116,6 +116,7 @@ Listen 127.0.0.1:{port}
 </Location>
 <Location /p/>
     AuthType Bearer
+    AuthzSendForbiddenOnFailure On
     AuthName bench
     Require bearer-scope stream:view
 </Location>
