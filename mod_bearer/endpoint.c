@@ -483,16 +483,15 @@ static int revoke_token(request_rec *r, const bearer_server_conf *sconf,
  */
 #define TRACE_NOTE "bearer-refuse-trace"
 
-int bearer_endpoint_note_trace(request_rec *r)
+/* Out of line: the hook below stays a bare method check (no stack frame
+ * to set up) for every request that is not a TRACE. */
+static int __attribute__((noinline)) note_trace(request_rec *r)
 {
     core_dir_config *core;
     const bearer_dir_conf *dconf;
     const char *handler, *err = NULL;
     route where;
 
-    if (r->method_number != M_TRACE) {
-        return DECLINED;
-    }
     core = ap_get_core_module_config(r->per_dir_config);
     if (!core || !core->expr_handler) {
         return DECLINED;
@@ -507,6 +506,14 @@ int bearer_endpoint_note_trace(request_rec *r)
                    where.kind == ROUTE_NOT_FOUND ? "-"
                    : where.kind == ROUTE_COLLECTION ? "POST" : "GET, DELETE");
     return DECLINED;
+}
+
+int bearer_endpoint_note_trace(request_rec *r)
+{
+    if (r->method_number != M_TRACE) {
+        return DECLINED;
+    }
+    return note_trace(r);
 }
 
 int bearer_endpoint_refuse_trace(request_rec *r)

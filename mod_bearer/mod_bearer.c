@@ -73,6 +73,26 @@ static void bearer_child_init(apr_pool_t *p, server_rec *s)
     bearer_store_child_init(p, s);
 }
 
+/*
+ * SetHandler bearer-tokens and bearer-metrics: one handler hook, so that
+ * every other request costs one look at the handler's first letter.
+ */
+static int bearer_handler(request_rec *r)
+{
+    const char *h = r->handler;
+
+    if (!h || h[0] != 'b' || strncmp(h, "bearer-", 7) != 0) {
+        return DECLINED;
+    }
+    if (strcmp(h, BEARER_HANDLER) == 0) {
+        return bearer_endpoint_handler(r);
+    }
+    if (strcmp(h, BEARER_METRICS_HANDLER) == 0) {
+        return bearer_observe_metrics_handler(r);
+    }
+    return DECLINED;
+}
+
 /* translate_name hooks that may answer OK and end the phase */
 static const char *const trace_note_before[] = {
     "mod_proxy.c", "mod_rewrite.c", "mod_alias.c", "mod_vhost_alias.c",
@@ -117,9 +137,7 @@ static void bearer_register_hooks(apr_pool_t *p)
                               AUTHZ_PROVIDER_VERSION,
                               &bearer_operator_provider,
                               AP_AUTH_INTERNAL_PER_CONF);
-    ap_hook_handler(bearer_endpoint_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(bearer_observe_metrics_handler, NULL, NULL,
-                    APR_HOOK_MIDDLE);
+    ap_hook_handler(bearer_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* a protected request's outcome is final only when it is logged */
     ap_hook_log_transaction(bearer_observe_count_request, NULL, NULL,
                             APR_HOOK_MIDDLE);
