@@ -5,6 +5,7 @@
 #   make -f Makefile.apxs bench BENCH_QUICK=1      smoke check, docs untouched
 #   make -f Makefile.apxs bench-micro    callgrind: instructions per validation
 #   make -f Makefile.apxs bench-request  callgrind: instructions per request in httpd
+#   make -f Makefile.apxs bench-unprotected  callgrind: mod_bearer's code in a request it does not protect
 #   make -f Makefile.apxs bench-soak     10 min at full load: RSS per child
 #
 # Variables: BENCH_ROUNDS, BENCH_DURATION (s), BENCH_THREADS, BENCH_CONNS,
@@ -40,4 +41,7 @@ bench-micro: $(BENCH_BIN)/microbench
 bench-request: $(MODULE)
 	/usr/bin/python3 bench/request_instructions.py $(if $(BENCH_QUICK),--quick)
 
-.PHONY: bench bench-soak bench-micro bench-request
+bench-unprotected: $(MODULE)
+	sh bench/unprotected_cost.sh
+
+.PHONY: bench bench-soak bench-micro bench-request bench-unprotected

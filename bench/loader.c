@@ -38,6 +38,8 @@
 #include <unistd.h>
 
 #include "bearer_token.h"
+#include "bearer_bytes.h"
+#include "bearer_mac.h"
 #include "bearer_entry.h"
 #include "bearer_fleet_record.h"
 #include "bearer_hash.h"

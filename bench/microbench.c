@@ -47,6 +47,8 @@
 #include "bearer_scope.h"
 #include "bearer_table.h"
 #include "bearer_token.h"
+#include "bearer_bytes.h"
+#include "bearer_mac.h"
 
 #define NSLOTS   65536u
 #define NTOKENS  10000u

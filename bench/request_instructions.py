@@ -42,7 +42,7 @@ SO = os.path.join(ROOT, "mod_bearer", ".libs", "mod_bearer.so")
 DOC = os.path.join(ROOT, "docs", "benchmarks.md")
 FILE_BODY = "0123456789abcdef0123456789abcde\n"
 # the module's functions worth a line in the report (inclusive Ir)
-FUNCTIONS = ["authenticate_bearer", "bearer_authenticate", "bearer_mac",
+FUNCTIONS = ["bearer_authn_check", "bearer_authenticate", "bearer_mac",
              "bearer_token_well_formed", "bearer_header_parse",
              "bearer_store_lookup", "bearer_table_lookup", "publish_identity",
              "bearer_authz_scope", "ap_run_check_user_id",
@@ -116,6 +116,7 @@ Listen 127.0.0.1:{port}
 </Location>
 <Location /p/>
     AuthType Bearer
+    AuthzSendForbiddenOnFailure On
     AuthName bench
     Require bearer-scope stream:view
 </Location>

@@ -306,6 +306,7 @@ BearerCacheEntries {entries}
     </Location>"""
         protect = """    <Location /p/>
         AuthType Bearer
+        AuthzSendForbiddenOnFailure On
         AuthName bench
         Require bearer-scope stream:view
     </Location>"""

@@ -129,6 +129,7 @@ BearerOperatorTokenFile "$tmp/operator-tokens"
 # The demo API: static files, protected by scope.
 <Location /api/v1/streams>
     AuthType Bearer
+    AuthzSendForbiddenOnFailure On
     AuthName "platform"
     Require bearer-scope stream:view
 </Location>

@@ -22,6 +22,8 @@
 #include <openssl/evp.h>
 
 #include "bearer_token.h"
+#include "bearer_bytes.h"
+#include "bearer_mac.h"
 #include "fuzz.h"
 
 static const char *const prefixes[] = { "bt_", "acme_", "ABCDEFGHIJ_12345" };

@@ -24,6 +24,8 @@
 
 #include <stddef.h>
 
+#include "bearer_mac.h"    /* BEARER_MAC_BYTES: ids come from a MAC */
+
 #define BEARER_RANDOM_BYTES     32
 #define BEARER_RANDOM_CHARS     43
 #define BEARER_CHECKSUM_CHARS   6
@@ -32,7 +34,6 @@
 /* Longest client token, without its terminating NUL. */
 #define BEARER_TOKEN_MAX        (BEARER_PREFIX_MAX + BEARER_BODY_CHARS)
 
-#define BEARER_MAC_BYTES        32
 #define BEARER_ID_BYTES         16
 #define BEARER_ID_CHARS         22
 
@@ -58,11 +59,6 @@ int bearer_token_mint(const char *prefix, char *out, size_t *out_len);
 int bearer_token_well_formed(const char *prefix, size_t prefix_len,
                              const char *token, size_t len);
 
-/* HMAC-SHA256(key, msg) into mac. 0, or -1 if OpenSSL failed. */
-int bearer_mac(const unsigned char *key, size_t key_len,
-               const void *msg, size_t msg_len,
-               unsigned char mac[BEARER_MAC_BYTES]);
-
 /* The public id of a token (client or operator) from its MAC: writes
  * BEARER_ID_CHARS characters and a NUL into id. */
 void bearer_token_id_from_mac(const unsigned char mac[BEARER_MAC_BYTES],
@@ -75,20 +71,5 @@ int bearer_token_id_well_formed(const char *s, size_t len);
 /* Decodes a well-formed id back to its 16 bytes. 0, or -1 if malformed. */
 int bearer_token_id_decode(const char *id, size_t len,
                            unsigned char out[BEARER_ID_BYTES]);
-
-/* base64url without padding: writes ceil(4n/3) chars and a NUL. out must
- * hold that plus one. Returns the number of characters written. */
-size_t bearer_base64url_encode(const unsigned char *in, size_t n, char *out);
-
-/* Length bearer_base64url_encode writes for n input bytes (without NUL). */
-size_t bearer_base64url_len(size_t n);
-
-/* Constant-time equality of two equal-length buffers (CRYPTO_memcmp):
- * 1 if equal, else 0 (unlike memcmp). */
-int bearer_secret_equal(const void *a, const void *b, size_t len);
-
-/* Overwrite a buffer that held a secret, in a way the compiler keeps
- * (OPENSSL_cleanse). */
-void bearer_wipe(void *p, size_t len);
 
 #endif

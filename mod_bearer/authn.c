@@ -6,6 +6,7 @@
  * Failures answer as RFC 6750 sec. 3 says.
  */
 #include "bearer_private.h"
+#include "bearer_bytes.h"
 #include "http_protocol.h"
 #include "http_core.h"
 #include "mod_auth.h"
@@ -33,7 +34,7 @@ static int collect_forward_header(void *names, const char *key,
 /* A client must never be able to pose as mod_bearer to the backend: on
  * every protected request, X-Bearer-* headers it sent are dropped, whether
  * or not BearerForwardHeaders is on. */
-static int strip_client_forward_headers(request_rec *r)
+int bearer_authn_strip_headers(request_rec *r)
 {
     apr_array_header_t *names;
     int i;
@@ -108,7 +109,7 @@ static void publish_identity(request_rec *r, const bearer_token_info *token,
     }
 }
 
-static int authenticate_bearer(request_rec *r)
+int bearer_authn_check(request_rec *r)
 {
     const bearer_server_conf *sconf;
     const bearer_dir_conf *dconf;
@@ -172,7 +173,7 @@ static int authenticate_bearer(request_rec *r)
 }
 
 /* httpd asks the module of the AuthType for the challenge of a 401. */
-static int note_bearer_auth_failure(request_rec *r, const char *auth_type)
+int bearer_authn_note_failure(request_rec *r, const char *auth_type)
 {
     bearer_request_state *state;
 
@@ -198,7 +199,7 @@ static int note_bearer_auth_failure(request_rec *r, const char *auth_type)
 /* A 403 from authorization gets its RFC 6750 challenge here, on the error
  * path only: a Require line that failed inside a <RequireAny> another
  * line satisfied must leave no trace on a success. */
-static void add_insufficient_scope_challenge(request_rec *r)
+void bearer_authn_error_challenge(request_rec *r)
 {
     bearer_request_state *state;
 
@@ -211,16 +212,4 @@ static void add_insufficient_scope_challenge(request_rec *r)
                              *state->denied_scope ? state->denied_scope
                                                   : NULL);
     }
-}
-
-void bearer_register_authn_hooks(void)
-{
-    ap_hook_header_parser(strip_client_forward_headers, NULL, NULL,
-                          APR_HOOK_FIRST);
-    ap_hook_check_authn(authenticate_bearer, NULL, NULL, APR_HOOK_MIDDLE,
-                        AP_AUTH_INTERNAL_PER_CONF);
-    ap_hook_note_auth_failure(note_bearer_auth_failure, NULL, NULL,
-                              APR_HOOK_MIDDLE);
-    ap_hook_insert_error_filter(add_insufficient_scope_challenge, NULL, NULL,
-                                APR_HOOK_MIDDLE);
 }

@@ -8,6 +8,11 @@
  * Arguments are parsed once, at configuration time; one holding "%{" is an
  * ap_expr string expression evaluated per request (its value may name
  * several scopes, space-separated). An operator token holds every scope.
+ *
+ * A failed line gives 403 insufficient_scope only where the admin set
+ * AuthzSendForbiddenOnFailure On (authz_core's directive; configcheck.c
+ * refuses a bearer-* line where it is set neither On nor Off), else 401
+ * with the same challenge (authn.c's note_auth_failure).
  */
 #include "bearer_private.h"
 #include "bearer_scope.h"
@@ -21,37 +26,6 @@ typedef struct {
     const char *scope;           /* a literal scope, or NULL */
     ap_expr_info_t *expr;        /* else an expression */
 } scope_arg;
-
-/*
- * RFC 6750 wants 403 insufficient_scope for a valid token that lacks a
- * scope; authz_core answers 401 unless AuthzSendForbiddenOnFailure is on
- * in the section. Every section with a bearer-* Require line turns it on
- * here, through authz_core's own directive handler, so admins need no
- * trick. (Its caveat - revealing that credentials were valid - is exactly
- * what RFC 6750 asks for.)
- */
-static const char *send_forbidden_on_failure(cmd_parms *cmd)
-{
-    module *authz_core = ap_top_module;    /* where the search starts */
-    const command_rec *flag_cmd, *saved_cmd = cmd->cmd;
-    void *saved_info = cmd->info;
-    void *mconfig;
-    const char *err;
-
-    flag_cmd = ap_find_command_in_modules("AuthzSendForbiddenOnFailure",
-                                          &authz_core);
-    if (!flag_cmd || !authz_core || !cmd->context) {
-        return NULL;    /* not reachable: authz_core is what calls us */
-    }
-    mconfig = ap_set_config_vectors(cmd->server, cmd->context, cmd->path,
-                                    authz_core, cmd->pool);
-    cmd->cmd = flag_cmd;
-    cmd->info = flag_cmd->cmd_data;
-    err = flag_cmd->AP_FLAG(cmd, mconfig, 1);
-    cmd->cmd = saved_cmd;
-    cmd->info = saved_info;
-    return err;
-}
 
 static const char *parse_scope_require(cmd_parms *cmd,
                                        const char *require_line,
@@ -91,7 +65,7 @@ static const char *parse_scope_require(cmd_parms *cmd,
         return "Require bearer-scope: name at least one scope";
     }
     *parsed = args;
-    return send_forbidden_on_failure(cmd);
+    return NULL;
 }
 
 static const char *parse_operator_require(cmd_parms *cmd,
@@ -103,7 +77,7 @@ static const char *parse_operator_require(cmd_parms *cmd,
     if (*ap_getword_conf(cmd->temp_pool, &line)) {
         return "Require bearer-operator takes no arguments";
     }
-    return send_forbidden_on_failure(cmd);
+    return NULL;
 }
 
 /* The token this request authenticated with, or NULL; sets *result for
@@ -198,22 +172,12 @@ static authz_status check_operator(request_rec *r, const char *require_line,
     return AUTHZ_DENIED;
 }
 
-static const authz_provider scope_provider = {
+const authz_provider bearer_scope_provider = {
     &check_scope,
     &parse_scope_require,
 };
 
-static const authz_provider operator_provider = {
+const authz_provider bearer_operator_provider = {
     &check_operator,
     &parse_operator_require,
 };
-
-void bearer_register_authz_providers(apr_pool_t *p)
-{
-    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "bearer-scope",
-                              AUTHZ_PROVIDER_VERSION, &scope_provider,
-                              AP_AUTH_INTERNAL_PER_CONF);
-    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "bearer-operator",
-                              AUTHZ_PROVIDER_VERSION, &operator_provider,
-                              AP_AUTH_INTERNAL_PER_CONF);
-}

@@ -14,6 +14,7 @@
 #include "http_request.h"
 #include "apr_global_mutex.h"
 #include "apr_tables.h"
+#include "mod_auth.h"
 
 #include "bearer_token.h"
 #include "bearer_entry.h"
@@ -158,11 +159,16 @@ bearer_auth_result bearer_authenticate(request_rec *r,
                                        const bearer_server_conf *sconf,
                                        bearer_token_info **out);
 
-/* authn.c */
-void bearer_register_authn_hooks(void);
+/* authn.c: AuthType Bearer (hooks registered by mod_bearer.c) */
+int bearer_authn_strip_headers(request_rec *r);          /* header_parser */
+int bearer_authn_check(request_rec *r);                  /* check_authn */
+int bearer_authn_note_failure(request_rec *r,            /* note_auth_failure */
+                              const char *auth_type);
+void bearer_authn_error_challenge(request_rec *r);       /* insert_error_filter */
 
-/* authz.c */
-void bearer_register_authz_providers(apr_pool_t *p);
+/* authz.c: the Require providers bearer-scope and bearer-operator */
+extern const authz_provider bearer_scope_provider;
+extern const authz_provider bearer_operator_provider;
 
 /* endpoint.c */
 int bearer_endpoint_handler(request_rec *r);
@@ -189,12 +195,15 @@ apr_size_t bearer_kept_shm_size(const bearer_kept_shm *kept);
 void *bearer_kept_shm_owner_data(const bearer_kept_shm *kept);
 void bearer_kept_shm_set_owner_data(bearer_kept_shm *kept, void *data);
 
-/* observe.c: metrics segment, bearer-metrics handler, mod_status section;
- * configcheck.c: checks over the whole configuration tree */
-void bearer_register_ops_hooks(void);
+/* observe.c: metrics segment, bearer-metrics handler, mod_status section */
+int bearer_observe_post_config(server_rec *s);
+int bearer_observe_metrics_handler(request_rec *r);      /* handler */
+int bearer_observe_count_request(request_rec *r);        /* log_transaction */
+int bearer_observe_status(request_rec *r, int flags);    /* mod_status */
 void bearer_count_auth_result(bearer_auth_result result);
-int bearer_check_config_tree(apr_pool_t *pconf, apr_pool_t *plog,
-                             apr_pool_t *ptemp, server_rec *s);
+
+/* configcheck.c: checks over the whole configuration tree (check_config) */
+int bearer_check_config_tree(apr_pool_t *ptemp, server_rec *s);
 
 /* respond.c: challenges and JSON answers */
 const char *bearer_realm(request_rec *r);
@@ -204,6 +213,13 @@ int bearer_send_json(request_rec *r, int status, const char *json,
                      int holds_token);
 int bearer_send_error(request_rec *r, int status, const char *error,
                       const char *description);
+/* A jansson value that lives as long as the pool (NULL stays NULL). */
+struct json_t;
+struct json_t *bearer_json_pooled(apr_pool_t *p, struct json_t *value);
+/* Serialises value (jansson's buffer wiped: it may hold a token) and sends
+ * it; 503 temporarily_unavailable when jansson is out of memory. */
+int bearer_send_json_value(request_rec *r, int status,
+                           const struct json_t *value, int holds_token);
 
 /* store.c: the token store (embedded mode: the shared-memory table) */
 typedef enum {
@@ -266,5 +282,15 @@ bearer_store_status bearer_fleet_uses_left(request_rec *r,
 
 /* 0 and the table's statistics, or -1 before the table exists */
 int bearer_store_table_stats(bearer_table_stats_t *out);
+
+/* fault.c: faults on demand for t/fault/, in the fault build only; in
+ * every other build the call is nothing. Called with the writers' lock
+ * held, before a mint's table insert. */
+#ifdef BEARER_FAULT_INJECTION
+void bearer_fault_after_lock(request_rec *r,
+                             const unsigned char id[BEARER_ID_BYTES]);
+#else
+#define bearer_fault_after_lock(r, id) ((void)0)
+#endif
 
 #endif

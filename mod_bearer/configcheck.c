@@ -8,6 +8,11 @@
  *     call would get 401;
  *   - Require bearer-scope / bearer-operator in a section that no
  *     AuthType Bearer can reach: every request would fail;
+ *   - Require bearer-scope / bearer-operator where AuthzSendForbiddenOnFailure
+ *     is set neither On nor Off: authz_core would answer a live token that
+ *     lacks the scope 401, where RFC 6750 (and mod_bearer's contract) says
+ *     403 insufficient_scope, and only the admin may change authz_core's
+ *     settings;
  *   - BearerMemcache without BearerSecretFile: a fleet must share a key.
  *
  * It walks httpd's configuration tree (ap_conftree), where <IfModule>,
@@ -32,6 +37,7 @@ typedef struct {
     apr_array_header_t *requires;    /* Require bearer-* */
     apr_array_header_t *authtypes;   /* AuthType (any) */
     apr_array_header_t *memcaches;   /* BearerMemcache */
+    apr_array_header_t *forbiddens;  /* AuthzSendForbiddenOnFailure */
 } walk_t;
 
 /* Sections whose directives merge into a request's per-dir config. */
@@ -95,6 +101,10 @@ static void walk(apr_pool_t *p, const ap_directive_t *d,
         }
         else if (strcasecmp(d->directive, "BearerMemcache") == 0) {
             APR_ARRAY_PUSH(w->memcaches, found_t) = f;
+        }
+        else if (strcasecmp(d->directive,
+                            "AuthzSendForbiddenOnFailure") == 0) {
+            APR_ARRAY_PUSH(w->forbiddens, found_t) = f;
         }
         if (d->first_child) {
             walk(p, d->first_child, is_dir_section(d) ? d : section,
@@ -227,6 +237,46 @@ static int may_reach(apr_pool_t *p, const found_t *a, const found_t *req)
     return location_covers(a_path, req_path);
 }
 
+/*
+ * RFC 6750 answers a live token that lacks the scope with 403. authz_core
+ * answers a failed Require after a successful authentication with 401,
+ * unless AuthzSendForbiddenOnFailure is On for the section: only that
+ * directive of authz_core's gives the 403, and it is the admin's to set.
+ * So a bearer-* line needs it set, On (the contract's 403) or Off (the
+ * admin chose 401, still with error="insufficient_scope"), in its section,
+ * a section around it, or, as for AuthType, any section that may merge in.
+ */
+static int check_forbidden(apr_pool_t *p, server_rec *main_server,
+                           const walk_t *w, const found_t *req)
+{
+    const ap_directive_t *sec;
+    int i;
+
+    for (sec = req->section; sec; sec = sec->parent) {
+        for (i = 0; i < w->forbiddens->nelts; i++) {
+            if (APR_ARRAY_IDX(w->forbiddens, i, found_t).section == sec) {
+                return 0;       /* set here, On or Off: the admin's word */
+            }
+        }
+    }
+    for (i = 0; i < w->forbiddens->nelts; i++) {
+        const found_t *f = &APR_ARRAY_IDX(w->forbiddens, i, found_t);
+
+        if (strcasecmp(first_arg(p, f->node), "on") == 0
+                && may_reach(p, f, req)) {
+            return 0;
+        }
+    }
+    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, main_server, BRRLOG(00140)
+                 "Require %s %s: AuthzSendForbiddenOnFailure is not set for "
+                 "%s, so a valid token that fails this line would get 401 "
+                 "instead of 403 insufficient_scope (RFC 6750); add "
+                 "\"AuthzSendForbiddenOnFailure On\" to it (or Off to "
+                 "answer 401)", req->node->args, where(p, req->node),
+                 section_name(p, req->section));
+    return 1;
+}
+
 static int check_requires(apr_pool_t *p, server_rec *main_server,
                           const walk_t *w)
 {
@@ -253,6 +303,7 @@ static int check_requires(apr_pool_t *p, server_rec *main_server,
         }
         if (nearest) {
             if (is_bearer_type(p, nearest->node)) {
+                failed |= check_forbidden(p, main_server, w, req);
                 continue;
             }
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, main_server,
@@ -278,6 +329,9 @@ static int check_requires(apr_pool_t *p, server_rec *main_server,
                          "<Location>", req->node->args, where(p, req->node),
                          section_name(p, req->section));
             failed = 1;
+        }
+        else {
+            failed |= check_forbidden(p, main_server, w, req);
         }
     }
     return failed;
@@ -308,8 +362,7 @@ static int check_memcaches(apr_pool_t *p, server_rec *main_server,
     return failed;
 }
 
-int bearer_check_config_tree(apr_pool_t *pconf, apr_pool_t *plog,
-                             apr_pool_t *ptemp, server_rec *s)
+int bearer_check_config_tree(apr_pool_t *ptemp, server_rec *s)
 {
     walk_t w;
     int failed;
@@ -318,6 +371,7 @@ int bearer_check_config_tree(apr_pool_t *pconf, apr_pool_t *plog,
     w.requires = apr_array_make(ptemp, 16, sizeof(found_t));
     w.authtypes = apr_array_make(ptemp, 16, sizeof(found_t));
     w.memcaches = apr_array_make(ptemp, 2, sizeof(found_t));
+    w.forbiddens = apr_array_make(ptemp, 16, sizeof(found_t));
     walk(ptemp, ap_conftree, NULL, NULL, &w);
 
     failed = check_handlers(ptemp, s, &w);

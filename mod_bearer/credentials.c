@@ -6,6 +6,8 @@
  * endpoint. Nothing here counts a use or answers the client.
  */
 #include "bearer_private.h"
+#include "bearer_bytes.h"
+#include "bearer_mac.h"
 #include "bearer_header.h"
 
 bearer_request_state *bearer_request_state_get(request_rec *r)

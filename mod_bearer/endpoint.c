@@ -13,6 +13,8 @@
  * here never count a use of max_uses.
  */
 #include "bearer_private.h"
+#include "bearer_bytes.h"
+#include "bearer_mac.h"
 #include "bearer_scope.h"
 #include "bearer_mint_request.h"
 #include "bearer_metrics.h"
@@ -96,55 +98,6 @@ static void classify(request_rec *r, const bearer_dir_conf *dconf,
         out->kind = ROUTE_ITEM;
         out->id = rest;
     }
-}
-
-/* ---- JSON ---------------------------------------------------------------- */
-
-static apr_status_t json_release(void *data)
-{
-    json_decref(data);
-    return APR_SUCCESS;
-}
-
-/* A jansson value that lives as long as the pool. */
-static json_t *pool_json(apr_pool_t *p, json_t *value)
-{
-    if (value) {
-        apr_pool_cleanup_register(p, value, json_release,
-                                  apr_pool_cleanup_null);
-    }
-    return value;
-}
-
-/* Serialises into the pool; jansson's own buffer is wiped (it may hold a
- * token) and freed. */
-static const char *json_text(apr_pool_t *p, const json_t *value)
-{
-    char *text = json_dumps(value, JSON_COMPACT);
-    const char *copy;
-
-    if (!text) {
-        return NULL;
-    }
-    copy = apr_pstrdup(p, text);
-    bearer_wipe(text, strlen(text));
-    free(text);
-    return copy;
-}
-
-static int send_json_value(request_rec *r, int status, const json_t *value,
-                           int holds_token)
-{
-    const char *text = json_text(r->pool, value);
-
-    if (!text) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00070)
-                      "cannot serialise a JSON answer (out of memory?)");
-        return bearer_send_error(r, HTTP_SERVICE_UNAVAILABLE,
-                                 "temporarily_unavailable",
-                                 "the server could not build its answer");
-    }
-    return bearer_send_json(r, status, text, holds_token);
 }
 
 /* ---- answers --------------------------------------------------------------- */
@@ -396,7 +349,7 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
         return unavailable(r, "the token store cannot be reached");
     }
 
-    answer = pool_json(r->pool, json_object());
+    answer = bearer_json_pooled(r->pool, json_object());
     rc = answer ? 0 : -1;
     if (rc == 0) {
         rc |= json_object_set_new(answer, "access_token",
@@ -434,7 +387,7 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
     bearer_metrics_add(BEARER_M_MINTED, 1);
     apr_table_setn(r->headers_out, "Location",
                    apr_pstrcat(r->pool, where->collection, "/", id, NULL));
-    rc = send_json_value(r, HTTP_CREATED, answer, 1);
+    rc = bearer_send_json_value(r, HTTP_CREATED, answer, 1);
     json_object_del(answer, "access_token");
     return rc;
 }
@@ -444,7 +397,7 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
 static int describe(request_rec *r, const bearer_token_info *token)
 {
     const bearer_entry_t *e = &token->entry;
-    json_t *answer = pool_json(r->pool, json_object());
+    json_t *answer = bearer_json_pooled(r->pool, json_object());
     int rc = answer ? 0 : -1;
 
     if (rc == 0) {
@@ -477,7 +430,7 @@ static int describe(request_rec *r, const bearer_token_info *token)
     if (rc != 0) {
         return unavailable(r, "the server could not build its answer");
     }
-    return send_json_value(r, HTTP_OK, answer, 0);
+    return bearer_send_json_value(r, HTTP_OK, answer, 0);
 }
 
 /* The endpoint always reads the store of record: in fleet mode, memcached
@@ -530,16 +483,15 @@ static int revoke_token(request_rec *r, const bearer_server_conf *sconf,
  */
 #define TRACE_NOTE "bearer-refuse-trace"
 
-int bearer_endpoint_note_trace(request_rec *r)
+/* Out of line: the hook below stays a bare method check (no stack frame
+ * to set up) for every request that is not a TRACE. */
+static int __attribute__((noinline)) note_trace(request_rec *r)
 {
     core_dir_config *core;
     const bearer_dir_conf *dconf;
     const char *handler, *err = NULL;
     route where;
 
-    if (r->method_number != M_TRACE) {
-        return DECLINED;
-    }
     core = ap_get_core_module_config(r->per_dir_config);
     if (!core || !core->expr_handler) {
         return DECLINED;
@@ -554,6 +506,14 @@ int bearer_endpoint_note_trace(request_rec *r)
                    where.kind == ROUTE_NOT_FOUND ? "-"
                    : where.kind == ROUTE_COLLECTION ? "POST" : "GET, DELETE");
     return DECLINED;
+}
+
+int bearer_endpoint_note_trace(request_rec *r)
+{
+    if (r->method_number != M_TRACE) {
+        return DECLINED;
+    }
+    return note_trace(r);
 }
 
 int bearer_endpoint_refuse_trace(request_rec *r)

@@ -17,7 +17,6 @@
 #include "http_core.h"
 #include "mod_status.h"
 
-#include "apr_optional_hooks.h"
 #include "apr_strings.h"
 
 #define METRICS_USERDATA_KEY "mod_bearer-metrics"
@@ -32,8 +31,7 @@ static int no_metrics_segment(server_rec *s, apr_status_t rv)
     return !OK;
 }
 
-static int metrics_post_config(apr_pool_t *pconf, apr_pool_t *plog,
-                               apr_pool_t *ptemp, server_rec *s)
+int bearer_observe_post_config(server_rec *s)
 {
     bearer_kept_shm *seg;
     bearer_kept_shm_state state;
@@ -73,7 +71,7 @@ static int metrics_post_config(apr_pool_t *pconf, apr_pool_t *plog,
  * line satisfied is a success). The endpoint counts its own callers
  * (endpoint.c); it keeps no request state here.
  */
-static int count_validation(request_rec *r)
+int bearer_observe_count_request(request_rec *r)
 {
     bearer_request_state *state = ap_get_module_config(r->request_config,
                                                        &bearer_module);
@@ -130,7 +128,7 @@ static void emit_to_request(void *ctx, const char *text, apr_size_t len)
     ap_rwrite(text, (int)len, ctx);
 }
 
-static int metrics_handler(request_rec *r)
+int bearer_observe_metrics_handler(request_rec *r)
 {
     bearer_metrics_snapshot_t snap;
     bearer_table_stats_t table;
@@ -174,7 +172,7 @@ static const char *ratio(apr_pool_t *p, apr_uint64_t part,
  * loaded): a mod_bearer section, like mod_ssl's session cache. ?auto
  * gets "Name: value" lines.
  */
-static int status_hook(request_rec *r, int flags)
+int bearer_observe_status(request_rec *r, int flags)
 {
     bearer_metrics_snapshot_t snap;
     bearer_table_stats_t t;
@@ -255,17 +253,4 @@ static int status_hook(request_rec *r, int flags)
     }
     ap_rputs("</table>\n", r);
     return OK;
-}
-
-/* ---- registration ----------------------------------------------------------- */
-
-void bearer_register_ops_hooks(void)
-{
-    ap_hook_check_config(bearer_check_config_tree, NULL, NULL,
-                         APR_HOOK_FIRST);
-    ap_hook_post_config(metrics_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_log_transaction(count_validation, NULL, NULL, APR_HOOK_MIDDLE);
-    APR_OPTIONAL_HOOK(ap, status_hook, status_hook, NULL, NULL,
-                      APR_HOOK_MIDDLE);
 }

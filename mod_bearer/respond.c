@@ -4,6 +4,7 @@
  * endpoint's JSON answers.
  */
 #include "bearer_private.h"
+#include "bearer_bytes.h"
 #include "http_protocol.h"
 #include "http_core.h"
 
@@ -90,20 +91,66 @@ int bearer_send_json(request_rec *r, int status, const char *json,
     return OK;
 }
 
+/* ---- JSON: one serialiser for every answer ------------------------------- */
+
+static apr_status_t json_release(void *data)
+{
+    json_decref(data);
+    return APR_SUCCESS;
+}
+
+json_t *bearer_json_pooled(apr_pool_t *p, json_t *value)
+{
+    if (value) {
+        apr_pool_cleanup_register(p, value, json_release,
+                                  apr_pool_cleanup_null);
+    }
+    return value;
+}
+
+/* Serialises into the pool; jansson's own buffer is wiped (it may hold a
+ * token) and freed. NULL when jansson is out of memory. */
+static const char *json_text(apr_pool_t *p, const json_t *value)
+{
+    char *text = value ? json_dumps(value, JSON_COMPACT) : NULL;
+    const char *copy;
+
+    if (!text) {
+        return NULL;
+    }
+    copy = apr_pstrdup(p, text);
+    bearer_wipe(text, strlen(text));
+    free(text);
+    return copy;
+}
+
+int bearer_send_json_value(request_rec *r, int status, const json_t *value,
+                           int holds_token)
+{
+    const char *text = json_text(r->pool, value);
+
+    if (!text) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00070)
+                      "cannot serialise a JSON answer (out of memory?)");
+        return bearer_send_error(r, HTTP_SERVICE_UNAVAILABLE,
+                                 "temporarily_unavailable",
+                                 "the server could not build its answer");
+    }
+    return bearer_send_json(r, status, text, holds_token);
+}
+
 int bearer_send_error(request_rec *r, int status, const char *error,
                       const char *description)
 {
-    json_t *body = json_pack("{s:s, s:s}", "error", error,
-                             "error_description", description);
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    const char *copy;
+    json_t *body = bearer_json_pooled(r->pool,
+                                      json_pack("{s:s, s:s}", "error", error,
+                                                "error_description",
+                                                description));
+    const char *text = json_text(r->pool, body);
 
-    json_decref(body);
     if (!text) {
         /* out of memory in jansson: a fixed answer still says what failed */
         return bearer_send_json(r, status, "{\"error\":\"server_error\"}", 0);
     }
-    copy = apr_pstrdup(r->pool, text);
-    free(text);
-    return bearer_send_json(r, status, copy, 0);
+    return bearer_send_json(r, status, text, 0);
 }

@@ -6,6 +6,8 @@
  * configuration and check_config; then they are wiped.
  */
 #include "bearer_private.h"
+#include "bearer_bytes.h"
+#include "bearer_mac.h"
 #include "bearer_header.h"
 
 #include "apr_file_io.h"
@@ -198,19 +200,6 @@ static const unsigned char *generated_secret(server_rec *s)
     return key;
 }
 
-/* How log lines name a server: its ServerName:port, or "the main server". */
-static const char *server_name(apr_pool_t *p, const server_rec *s)
-{
-    if (!s->is_virtual) {
-        return "the main server";
-    }
-    return apr_psprintf(p, "virtual host %s:%u (%s:%u)",
-                        s->server_hostname ? s->server_hostname : "?",
-                        (unsigned)s->port,
-                        s->defn_name ? s->defn_name : "?",
-                        s->defn_line_number);
-}
-
 static int resolve_one(apr_pool_t *pconf, server_rec *s,
                        const unsigned char *fallback_key)
 {
@@ -257,13 +246,8 @@ static int resolve_one(apr_pool_t *pconf, server_rec *s,
     }
     conf->prefix_len = strlen(conf->prefix);
 
-    if (conf->memcache && !conf->secret_file) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, BRRLOG(00012)
-                     "BearerMemcache is set for %s but BearerSecretFile is "
-                     "not: every server of a fleet must share one secret",
-                     server_name(pconf, s));
-        return !OK;
-    }
+    /* BearerMemcache without BearerSecretFile: configcheck.c refuses it
+     * (BRR00123, with the directive's file and line) before this runs. */
     if (conf->memcache && conf->replicas_set
             && conf->replicas > conf->memcache->nelts) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, BRRLOG(00013)

@@ -5,10 +5,12 @@
 #
 #   BEARER_CORE_SRC  pure C (no httpd.h): unit-tested, fuzzed, benchmarked
 #   BEARER_GLUE_SRC  Apache glue: hooks, directives, handlers, fleet client
+#   BEARER_FAULT_SRC faults on demand for t/fault/: the fault build only
+#                    (make fault-module), never the module that is installed
 #
 # File names are unique across both lists: the fault build copies them flat.
 
-BEARER_CORE_SRC = $(addprefix mod_bearer/core/, \
+BEARER_CORE_SRC = $(addprefix mod_bearer/core/, bytes.c \
                     header.c scope.c token.c mac.c entry.c mint_request.c \
                     table.c fleet_record.c metrics.c mc_reply.c)
 
@@ -17,6 +19,8 @@ BEARER_GLUE_SRC = $(addprefix mod_bearer/, \
                     credentials.c authn.c authz.c endpoint.c respond.c \
                     store.c kept_shm.c observe.c \
                     fleet_store.c mc_client.c)
+
+BEARER_FAULT_SRC = mod_bearer/fault.c
 
 BEARER_SRC = $(BEARER_GLUE_SRC) $(BEARER_CORE_SRC)
 BEARER_HDR = $(wildcard include/*.h mod_bearer/*.h)

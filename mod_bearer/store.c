@@ -13,7 +13,6 @@
  * created once per httpd run.
  */
 #include "bearer_private.h"
-#include "bearer_mc_client.h"
 
 #include "util_mutex.h"
 #include "apr_strings.h"
@@ -91,15 +90,13 @@ int bearer_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
         bearer_kept_shm_set_owner_data(seg, lock);
     }
     writers_lock = lock;
-    return bearer_mc_post_config(pconf, s);
+    return OK;
 }
 
 void bearer_store_child_init(apr_pool_t *p, server_rec *s)
 {
     apr_status_t rv;
 
-    bearer_mc_child_init(p, s);
-    bearer_mc_publish_health();
     if (!writers_lock) {
         return;
     }
@@ -127,60 +124,6 @@ static void table_key(bearer_table_key_t *key, const bearer_secret *secret,
     memcpy(key->ns, secret->ns, sizeof(key->ns));
     memcpy(key->id, id, sizeof(key->id));
 }
-
-#ifdef BEARER_FAULT_INJECTION
-/*
- * Test builds only (make fault-module, for t/fault/; never the module's
- * own build): a mint carrying "X-Bearer-Fault: hold-lock" stops for a
- * minute right after taking the writers' lock; one carrying
- * "X-Bearer-Fault: mid-write" stops inside its first slot write, the
- * slot's counter odd. Each says so in the error log with its pid, for the
- * test to SIGKILL it there.
- */
-#include <unistd.h>
-
-static request_rec *fault_request;
-
-static void fault_stall_mid_write(uint32_t idx)
-{
-    request_rec *r = fault_request;
-
-    if (!r) {
-        return;
-    }
-    fault_request = NULL;
-    bearer_table_fault_hook = NULL;
-    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "BRR-FAULT: pid %ld "
-                  "stalls mid-write of slot %u", (long)getpid(),
-                  (unsigned)idx);
-    apr_sleep(apr_time_from_sec(60));
-}
-
-static void fault_after_lock(request_rec *r,
-                             const unsigned char id[BEARER_ID_BYTES])
-{
-    const char *fault = apr_table_get(r->headers_in, "X-Bearer-Fault");
-    char text[BEARER_ID_CHARS + 1];
-
-    if (!fault) {
-        return;
-    }
-    bearer_base64url_encode(id, BEARER_ID_BYTES, text);
-    if (strcmp(fault, "hold-lock") == 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "BRR-FAULT: pid %ld "
-                      "holds the writers' lock, minting token %s",
-                      (long)getpid(), text);
-        apr_sleep(apr_time_from_sec(60));
-    }
-    else if (strcmp(fault, "mid-write") == 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "BRR-FAULT: pid %ld "
-                      "will stall mid-write, minting token %s",
-                      (long)getpid(), text);
-        fault_request = r;
-        bearer_table_fault_hook = fault_stall_mid_write;
-    }
-}
-#endif
 
 static int lock_writers(request_rec *r)
 {
@@ -273,9 +216,7 @@ static bearer_store_status table_insert(request_rec *r,
     if (!lock_writers(r)) {
         return BEARER_STORE_UNAVAILABLE;
     }
-#ifdef BEARER_FAULT_INJECTION
-    fault_after_lock(r, id);
-#endif
+    bearer_fault_after_lock(r, id);     /* nothing outside the fault build */
     st = bearer_table_insert(&token_table, &key, apr_time_sec(apr_time_now()),
                              entry->expires_at, uses, uses, evictable, buf,
                              need);

@@ -4,7 +4,9 @@
 #   /p/both   <RequireAll> bearer-scope stream:view; bearer-scope chat:write
 #   /p/op     Require bearer-operator
 #   /p/any    Require valid-user
-# 403 carries insufficient_scope with the failing line's scopes.
+#   /p/legacy Require bearer-scope stream:view, AuthzSendForbiddenOnFailure Off
+# 403 carries insufficient_scope with the failing line's scopes; where the
+# admin set AuthzSendForbiddenOnFailure Off, the same challenge comes with 401.
 use strict;
 use warnings;
 
@@ -51,6 +53,10 @@ my @cases = (
     [ none  => '/p/any/r.txt',  200 ],
     [ chat  => '/p/any/r.txt',  200 ],
     [ op    => '/p/any/r.txt',  200 ],
+
+    [ view  => '/p/legacy/r.txt', 200 ],
+    [ chat  => '/p/legacy/r.txt', 401, $need_view ],
+    [ none  => '/p/legacy/r.txt', 401, $need_view ],
 );
 
 plan tests => scalar @cases;

@@ -24,6 +24,7 @@ Protocols h2c http/1.1
 </Location>
 <Location /p>
     AuthType Bearer
+    AuthzSendForbiddenOnFailure On
     AuthName "platform"
 </Location>
 <Location /p/view>

@@ -115,6 +115,7 @@ ServerLimit 4
 </Location>
 <Location /p>
     AuthType Bearer
+    AuthzSendForbiddenOnFailure On
     AuthName "platform"
 </Location>
 <Location /p/any>

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "bearer_token.h"
+#include "bearer_bytes.h"
+#include "bearer_mac.h"
 
 #define KAT_RANDOM  "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
 #define KAT_TOKEN   "bt_" KAT_RANDOM "jWdNYQ"

@@ -166,6 +166,7 @@ ServerLimit 4
 </Location>
 <Location /p>
     AuthType Bearer
+    AuthzSendForbiddenOnFailure On
     AuthName "fleet"
     Require valid-user
 </Location>

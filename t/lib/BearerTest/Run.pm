@@ -5,7 +5,8 @@ package BearerTest::Run;
 #   - it runs as root (children as nobody) instead of exiting 0 untested;
 #   - SIGTERM/SIGHUP stop httpd before the runner goes;
 #   - the verdict comes from TAP::Harness's own counts: a run with no test,
-#     a test file skipped whole, or any failure is a failure.
+#     a test file skipped whole, or any failure is a failure;
+#   - the log scans (t/logscan/) run after every other test file.
 # It also lays out the per-run directory (document root, operator token
 # file, secrets) in a place the children (nobody) can traverse.
 
@@ -72,6 +73,11 @@ sub run_tests {
         tests => $self->{tests},
         order => $opts->{order},
     });
+    # The log scans (t/logscan/) read what every other file made the
+    # servers write, so they run after all the others, whatever the names
+    # and whatever order the rest runs in.
+    my @scans = grep { m{(?:^|/)logscan/} } @tests;
+    @tests = ((grep { !m{(?:^|/)logscan/} } @tests), @scans);
     unless (@tests) {
         print "t/TEST.PL: no test file found\n";
         $self->{bearer_verdict} = 'empty';

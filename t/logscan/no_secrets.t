@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# Runs last (t/zz_*): after the whole suite has minted, used, revoked and
+# Runs last (BearerTest::Run puts t/logscan/ after every other file): after the whole suite has minted, used, revoked and
 # refused hundreds of tokens with LogLevel bearer:trace8, neither a client
 # token, nor an operator token, nor a secret appears in any log
 # (docs/security.md). t/TEST.PL empties the logs when a run starts.

@@ -47,6 +47,7 @@ BearerSecretFile "$run/secret-acme"
 </Location>
 <Location /p>
     AuthType Bearer
+    AuthzSendForbiddenOnFailure On
     AuthName "platform"
     Require valid-user
     BearerForwardHeaders On
