@@ -149,6 +149,7 @@ Listen 127.0.0.1:$port
     </Location>
     <Location /checked>
         AuthType Bearer
+        AuthzSendForbiddenOnFailure On
         Require bearer-scope check:read
     </Location>
 </VirtualHost>
