@@ -51,6 +51,8 @@ static void bearer_register_hooks(apr_pool_t *p)
     bearer_register_authn_hooks();
     bearer_register_authz_providers(p);
     bearer_register_ops_hooks();
+    /* CORS preflights answered before authentication (header_parser) */
+    bearer_register_cors_hooks();
 }
 
 AP_DECLARE_MODULE(bearer) = {
