@@ -117,6 +117,17 @@ static const char *allowed_origin(request_rec *r)
     return bearer_cors_list_match(&dconf->cors->list, origin);
 }
 
+/* Vary: Origin once, beside whatever Vary others set (an internal redirect
+ * runs the hook again over the same err_headers_out). */
+static void vary_origin(request_rec *r, apr_table_t *t)
+{
+    const char *vary = apr_table_get(t, "Vary");
+
+    if (!vary || !ap_find_token(r->pool, vary, "Origin")) {
+        apr_table_mergen(t, "Vary", "Origin");
+    }
+}
+
 static int preflight(request_rec *r, const char *allow, unsigned int methods)
 {
     const char *method, *headers;
@@ -149,7 +160,7 @@ static int preflight(request_rec *r, const char *allow, unsigned int methods)
                        headers);
     }
     apr_table_setn(r->headers_out, "Access-Control-Max-Age", "600");
-    apr_table_mergen(r->headers_out, "Vary", "Origin");
+    vary_origin(r, r->headers_out);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BRRLOG(00190)
                   "answered a CORS preflight from %s for %s: %s allowed",
                   allow, r->uri, bit ? bearer_cors_method_name(bit)
@@ -162,7 +173,7 @@ static void add_headers(request_rec *r, const char *allow)
     apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin", allow);
     apr_table_setn(r->err_headers_out, "Access-Control-Expose-Headers",
                    "WWW-Authenticate");
-    apr_table_mergen(r->err_headers_out, "Vary", "Origin");
+    vary_origin(r, r->err_headers_out);
 }
 
 int bearer_cors_answer_preflight(request_rec *r, unsigned int methods)
