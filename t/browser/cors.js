@@ -36,7 +36,9 @@ async function inPage(api, token, mode) {
   const auth = (t) => ({ Authorization: `Bearer ${t}` });
   const call = async (method, path, t) => {
     try {
-      const res = await fetch(api + path, { method, headers: auth(t) });
+      // no-store: the browser's cache must not answer for the server (a
+      // cached 200 after logout would hide the 401)
+      const res = await fetch(api + path, { method, headers: auth(t), cache: 'no-store' });
       return {
         status: res.status,
         body: await res.text(),
