@@ -120,17 +120,19 @@ ok($res->code == 405 && !cors_names($res),
    'a preflight on .../self from an origin not listed: 405, no CORS header')
     or diag(describe($res));
 
-# --- 503: the store unreachable (fleet mode, BearerOutage closed) ----------------
+# --- 503: the store unreachable (fleet mode, BearerOutage closed), the origins
+# listed at server level ------------------------------------------------------------
 my $dead = BearerTest::Ports::free_port();
 my $h = BearerTest::Httpd->start(conf => <<EOF);
 BearerSecretFile "$ENV{BEARER_T_RUN}/secret-acme"
 BearerMemcache 127.0.0.1:$dead
 BearerOutage closed
+# at server level: every section inherits it
+BearerCORSOrigins $APP
 <Location /c>
     AuthType Bearer
     AuthName "platform"
     Require valid-user
-    BearerCORSOrigins $APP
 </Location>
 EOF
 my $r = HTTP::Request->new(GET => $h->url('/c/any/r.txt'));
@@ -138,5 +140,5 @@ $r->header(Authorization => 'Bearer ' . forge_token());
 $r->header(@O);
 $res = BearerTest::ua()->request($r);
 status_is($res, 503, '503 when memcached cannot be reached (BearerOutage closed)');
-cors_is($res, $APP, '... carries the CORS headers');
+cors_is($res, $APP, '... carries the CORS headers (the directive at server level)');
 $h->stop;
