@@ -15,7 +15,7 @@ my $APP  = 'https://app.example.com';
 my $LOOP = 'http://127.0.0.1:8790';
 my @METHODS = qw(GET HEAD POST PUT PATCH DELETE);
 
-plan tests => 40;
+plan tests => 41;
 
 # --- from a listed origin ---------------------------------------------------
 preflight_is(preflight('/c/any/r.txt', $APP, 'GET', 'authorization'),
@@ -26,6 +26,9 @@ preflight_is(preflight('/c/any/r.txt', $LOOP, 'GET', 'authorization'),
 preflight_is(preflight('/c/view/r.txt', $APP, 'GET', 'authorization'),
              $APP, 'GET', 'Authorization',
              'a nested Location inherits the origins (no token, scope not checked)');
+preflight_is(preflight('/c/any/r.txt', $APP, 'PUT', 'authorization'),
+             $APP, 'PUT', 'Authorization',
+             'a nested Location with mod_bearer settings of its own keeps the parent\'s origins (merge)');
 for my $m (@METHODS) {
     preflight_is(preflight('/c/any/r.txt', $APP, $m, 'authorization'),
                  $APP, $m, 'Authorization', "method $m is allowed");
