@@ -124,14 +124,18 @@ BearerOperatorTokenFile "$tmp/operator-tokens"
     SetHandler bearer-tokens
     BearerIssuableScopes stream:start stream:view chat:write
     BearerDefaultScopes stream:view
+    # browsers of that web app may log out here (DELETE .../self)
+    BearerCORSOrigins http://localhost:3000
 </Location>
 
-# The demo API: static files, protected by scope.
+# The demo API: static files, protected by scope. A web app on
+# http://localhost:3000 may call it from a browser (CORS).
 <Location /api/v1/streams>
     AuthType Bearer
     AuthzSendForbiddenOnFailure On
     AuthName "platform"
     Require bearer-scope stream:view
+    BearerCORSOrigins http://localhost:3000
 </Location>
 <Location /api/v1/streams/start>
     ForceType application/json
@@ -188,6 +192,8 @@ curl -i $base/api/v1/streams/list.json -H "Authorization: Bearer \$TOKEN"
 # 7. A client logs itself out: DELETE self with its own token (204):
 TOKEN2=\$(curl -s -X POST $base/auth/v1/access-tokens $auth | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
 curl -i -X DELETE $base/auth/v1/access-tokens/self -H "Authorization: Bearer \$TOKEN2"
+# 8. A browser's CORS preflight from the web app's origin (204, no token needed):
+curl -i -X OPTIONS $base/api/v1/streams/list.json -H 'Origin: http://localhost:3000' -H 'Access-Control-Request-Method: GET' -H 'Access-Control-Request-Headers: authorization'
 #--- end ---
 
 Serving on $base until Ctrl-C.

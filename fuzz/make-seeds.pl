@@ -222,6 +222,33 @@ $seeds{mc_reply} = [
                                             . "uses!\x02\x03\x04\x05\x06"),
 ];
 
+# --- cors_origin: byte 0 = length of the configured origin; the rest is
+# what a client sends (Origin, request method, request headers;
+# t/cors/*.t, t/unit/test_cors_origin.c)
+sub cors { my ($cfg, $client) = @_; chr(length $cfg) . $cfg . $client }
+$seeds{cors_origin} = [
+    cors('https://app.example.com', 'https://app.example.com'),
+    cors('https://app.example.com', 'https://APP.example.com'),
+    cors('HTTPS://App.Example.COM:443', 'https://app.example.com'),
+    cors('http://127.0.0.1:8790', 'http://127.0.0.1:8791'),
+    cors('http://app.example.com:80', 'http://app.example.com'),
+    cors('https://[::1]:8443', 'https://[::1]:8443'),
+    cors('capacitor://localhost', 'null'),
+    cors('https://app.example.com/', 'https://app.example.com/'),
+    cors('https://user@app.example.com', ''),
+    cors('https://a:65536', 'GET'),
+    cors('https://a:08', 'PATCH'),
+    cors('null', 'patch'),
+    cors('*', 'DELETE'),
+    cors('https://a..b', 'authorization'),
+    cors('https://a', 'authorization,content-type'),
+    cors('https://a', ' Content-Type ,\tAUTHORIZATION '),
+    cors('https://a', 'x-custom,authorization,,cookie'),
+    cors('https://a', ',,,,'),
+    cors("https://a\0b", "https://a\0b"),
+    cors('https://' . ('a' x 200), 'authorizationx'),
+];
+
 for my $target (sort keys %seeds) {
     my $dir = "fuzz/corpus/$target";
     remove_tree($dir);

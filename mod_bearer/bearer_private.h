@@ -19,6 +19,7 @@
 #include "bearer_token.h"
 #include "bearer_entry.h"
 #include "bearer_table.h"
+#include "bearer_cors.h"
 
 extern module AP_MODULE_DECLARE_DATA bearer_module;
 /* mod_bearer.c declares the module, which does this itself */
@@ -89,6 +90,13 @@ typedef struct {
     apr_size_t prefix_len;
 } bearer_server_conf;
 
+/* BearerCORSOrigins of one context: the pure list, and the pool array
+ * that holds its normalised origins while the directive is read. */
+typedef struct {
+    bearer_cors_list list;
+    apr_array_header_t *origins;           /* const char * */
+} bearer_cors_conf;
+
 typedef struct {
     const char *location;                  /* the <Location> path, if any */
     apr_int64_t default_ttl;
@@ -96,6 +104,7 @@ typedef struct {
     apr_array_header_t *issuable_scopes;   /* const char *; NULL = any */
     const char *default_scopes;            /* normalised list */
     int forward_headers;
+    const bearer_cors_conf *cors;          /* NULL: no CORS handling */
     unsigned int default_ttl_set:1, max_ttl_set:1, issuable_set:1,
                  default_scopes_set:1, forward_set:1;
 } bearer_dir_conf;
@@ -204,6 +213,15 @@ void bearer_count_auth_result(bearer_auth_result result);
 
 /* configcheck.c: checks over the whole configuration tree (check_config) */
 int bearer_check_config_tree(apr_pool_t *ptemp, server_rec *s);
+
+/* cors.c: CORS for browser clients (BearerCORSOrigins). Any handler a
+ * browser calls across origins uses the two calls below; cors.c's opening
+ * comment shows how. */
+const char *bearer_cors_set_origins(cmd_parms *cmd, void *mconfig,
+                                    const char *arg);
+int bearer_cors_answer_preflight(request_rec *r, unsigned int methods);
+void bearer_cors_add_headers(request_rec *r);
+int bearer_cors_header_parser(request_rec *r);
 
 /* respond.c: challenges and JSON answers */
 const char *bearer_realm(request_rec *r);

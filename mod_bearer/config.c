@@ -331,6 +331,10 @@ const command_rec bearer_cmds[] = {
     AP_INIT_FLAG("BearerForwardHeaders", set_forward_headers, NULL,
                  RSRC_CONF | ACCESS_CONF,
                  "On: pass X-Bearer-* headers to the backend"),
+    AP_INIT_ITERATE("BearerCORSOrigins", bearer_cors_set_origins, NULL,
+                    RSRC_CONF | ACCESS_CONF,
+                    "origins (scheme://host[:port]) whose browser scripts "
+                    "may call here, or '*' for any"),
     {NULL}
 };
 
@@ -422,5 +426,6 @@ void *bearer_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     conf->forward_set = add->forward_set || base->forward_set;
     conf->forward_headers = add->forward_set ? add->forward_headers
                                              : base->forward_headers;
+    conf->cors = add->cors ? add->cors : base->cors;
     return conf;
 }

@@ -7,6 +7,7 @@
  *   DELETE <base>/<token_id>   operator   revoke                   204
  *   GET    <base>/self         client     its own metadata         200
  *   DELETE <base>/self         client     log itself out           204
+ *   OPTIONS <base>/self        browser    CORS preflight (cors.c)  204
  *
  * Checks run in the contract's order: method (405), authentication (401),
  * authorisation (403), body (413, 415, 400). Every answer is JSON. Requests
@@ -552,6 +553,16 @@ int bearer_endpoint_handler(request_rec *r)
     if (where.kind == ROUTE_NOT_FOUND) {
         return bearer_send_error(r, HTTP_NOT_FOUND, "not_found",
                                  "no such resource");
+    }
+    /* CORS only where a browser client calls itself: DELETE .../self
+     * (logout). Operator calls (mint, by id) get no CORS headers. */
+    if (where.kind == ROUTE_SELF) {
+        if (bearer_cors_answer_preflight(r, BEARER_CORS_DELETE)) {
+            return OK;
+        }
+        if (r->method_number == M_DELETE) {
+            bearer_cors_add_headers(r);
+        }
     }
     if (where.kind == ROUTE_COLLECTION && r->method_number != M_POST) {
         return method_not_allowed(r, "POST");

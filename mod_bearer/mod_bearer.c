@@ -124,6 +124,10 @@ static void bearer_register_hooks(apr_pool_t *p)
      * the request headers (mod_setenvif, mod_rewrite run at MIDDLE) */
     ap_hook_header_parser(bearer_authn_strip_headers, NULL, NULL,
                           APR_HOOK_FIRST);
+    /* CORS preflights from a listed origin answered before authentication;
+     * every other answer to a listed origin gets its CORS headers here */
+    ap_hook_header_parser(bearer_cors_header_parser, NULL, NULL,
+                          APR_HOOK_MIDDLE);
     ap_hook_check_authn(bearer_authn_check, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(bearer_authn_note_failure, NULL, NULL,

@@ -25,9 +25,12 @@ my @expect = (
     [ qr{^curl -i \S+/api/v1/streams/list\.json }, 401, 'the revoked token' ],
     [ qr/^TOKEN2=/,     'silent', 'a second token into TOKEN2' ],
     [ qr{^curl -i -X DELETE \S+/auth/v1/access-tokens/self }, 204, 'DELETE self' ],
+    [ qr{^curl -i -X OPTIONS \S+/api/v1/streams/list\.json -H 'Origin: http://localhost:3000' -H 'Access-Control-Request-Method: GET' },
+      204, 'a CORS preflight from the listed origin',
+      qr{^Access-Control-Allow-Origin: http://localhost:3000\r?$}m ],
 );
 
-plan tests => 6 + 2 * @expect;
+plan tests => 6 + 2 * @expect + grep { $_->[3] } @expect;
 
 my $top  = Apache::Test::vars('top_dir');
 my $dir  = tempdir(CLEANUP => 1);
@@ -93,6 +96,10 @@ for my $i (0 .. $#expect) {
     else {
         my ($status) = $got =~ m{^HTTP/\d(?:\.\d)?\s+(\d{3})}m;
         is($status, $want, "line " . ($i + 1) . ": $what answers $want")
+            or diag(redact($got));
+    }
+    if (my $header = $expect[$i][3]) {
+        like($got, $header, "line " . ($i + 1) . " shows the header it is there for")
             or diag(redact($got));
     }
 }

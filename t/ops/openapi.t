@@ -48,6 +48,12 @@ my @cases = (
     [ 'DELETE by id, again',        DELETE => $I, sub { req(DELETE => token_path($victim->{token_id}), token => OPERATOR_TOKEN) } ],
     [ 'DELETE self',                DELETE => $S, sub { req(DELETE => token_path('self'), token => $selfie->{access_token}) } ],
     [ 'DELETE self, revoked token', DELETE => $S, sub { req(DELETE => token_path('self'), token => $selfie->{access_token}) } ],
+    # an endpoint with BearerCORSOrigins https://app.example.com
+    [ 'OPTIONS self, preflight from a listed origin', OPTIONS => $S, sub { req(OPTIONS => '/t/cors/tokens/self',
+          headers => [Origin => 'https://app.example.com', 'Access-Control-Request-Method' => 'DELETE',
+                      'Access-Control-Request-Headers' => 'authorization']) } ],
+    [ 'OPTIONS self, preflight from an origin not listed', OPTIONS => $S, sub { req(OPTIONS => '/t/cors/tokens/self',
+          headers => [Origin => 'https://evil.example.com', 'Access-Control-Request-Method' => 'DELETE']) } ],
 );
 
 plan tests => @cases + 4;
@@ -61,7 +67,7 @@ for my $c (@cases) {
     ok(!@errors, "$what: " . $res->code . " matches docs/openapi.yaml")
         or diag(join("\n", @errors) . "\n" . BearerTest::describe($res));
 }
-is(join(',', sort keys %statuses), '200,201,204,400,401,403,404,413,415',
+is(join(',', sort keys %statuses), '200,201,204,400,401,403,404,405,413,415',
    'every documented status but 503 was produced and checked');
 
 # ---- the checker can fail ------------------------------------------------------
