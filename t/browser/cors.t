@@ -44,6 +44,7 @@ my $h = BearerTest::Httpd->start(conf => <<EOF);
 </Location>
 <Location /c>
     AuthType Bearer
+    AuthzSendForbiddenOnFailure On
     AuthName "platform"
     BearerCORSOrigins $origin
 </Location>

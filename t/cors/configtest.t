@@ -15,6 +15,7 @@ my $op = $ct->put('op', ('a' x 40) . "\n");
 sub configtest {
     my ($lines) = @_;
     my ($status, $out) = $ct->run("<Location /api>\n    AuthType Bearer\n"
+                                  . "    AuthzSendForbiddenOnFailure On\n"
                                   . "    Require bearer-operator\n    $lines\n</Location>",
                                   head => qq{BearerOperatorTokenFile "$op"\n});
     return ($status, $out);
