@@ -10,13 +10,15 @@
 
 BEARER_CORE_SRC = $(addprefix mod_bearer/core/, \
                     header.c scope.c token.c mac.c entry.c mint_request.c \
+                    cidr.c subject.c \
                     table.c fleet_record.c metrics.c mc_reply.c)
 
 BEARER_GLUE_SRC = $(addprefix mod_bearer/, \
                     mod_bearer.c config.c configcheck.c secrets.c \
                     credentials.c authn.c authz.c endpoint.c respond.c \
                     store.c kept_shm.c observe.c \
-                    fleet_store.c mc_client.c)
+                    subject_cutoff.c cidr_check.c \
+                    fleet_store.c fleet_subject.c mc_client.c)
 
 BEARER_SRC = $(BEARER_GLUE_SRC) $(BEARER_CORE_SRC)
 BEARER_HDR = $(wildcard include/*.h mod_bearer/*.h)
