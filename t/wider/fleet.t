@@ -6,7 +6,8 @@
 # memcached server under the subject's keyed hash, never the subject; a
 # forged cut-off is ignored and logged; with one server crashed the
 # revocation still works; address-bound tokens keep their blocks through
-# memcached (GET on B, refusals on B).
+# memcached (GET on B, refusals on B); with every memcached server down
+# the revocation answers 503.
 use strict;
 use warnings;
 
@@ -23,7 +24,7 @@ my $RECHECK = 1;
 my $MARGIN = 1.5;
 my @minted;
 
-plan tests => 21;
+plan tests => 23;
 
 sub mint_on {
     my ($i, $body) = @_;
@@ -124,5 +125,13 @@ is($f->code($A, PATH_ANY, $out), 401, 'and on A');
 # --- DELETE ?subject on B, all the checks the endpoint makes ---------------------------------------
 status_is(revoke_subject($B, ''), 400, 'an empty subject on B: 400');
 
+# --- no memcached server at all: the revocation is refused, not half done -----------------
 $f->logs_hold_no_secret_ok(\@minted);
+my $erin = mint_on($A, { subject => 'erin-f' });
+$f->crash_mc($_) for 0 .. 2;
+$res = revoke_subject($A, 'erin-f');
+ok($res->code == 503 && ($res->header('Retry-After') // '') ne '',
+   'every memcached server down: DELETE ?subject= answers 503 with Retry-After')
+    or diag(BearerTest::describe($res));
+ok(scalar($f->log_lines($A, qr/BRR00224/)), 'and logs that no server took the cut-off (BRR00224)');
 $f->stop;
