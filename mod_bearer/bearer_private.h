@@ -219,7 +219,8 @@ int bearer_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                              server_rec *s);
 void bearer_store_child_init(apr_pool_t *p, server_rec *s);
 /* fresh: skip the shared-memory cache's trust window (fleet mode): the
- * endpoint's look-ups ask memcached every time. */
+ * endpoint's look-ups ask memcached every time. A token cut off by its
+ * subject's revocation is MISSING here already (subject_cutoff.c). */
 bearer_store_status bearer_store_lookup(request_rec *r,
                                         const bearer_server_conf *sconf,
                                         bearer_token_info *token, int fresh);

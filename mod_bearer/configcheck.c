@@ -319,7 +319,7 @@ static int check_memcaches(apr_pool_t *p, server_rec *main_server,
     return failed;
 }
 
-/* ---- BearerDefaultScopes that may not be issued --------------------------- */
+/* ---- BearerDefaultScopes that may not be issued -------------------------- */
 
 /* The lines of `lines` in section sec of vhost (sec NULL: the server's own
  * level), their words appended to out; 1 if there was any. */
