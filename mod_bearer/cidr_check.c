@@ -16,29 +16,33 @@
 
 #include <jansson.h>
 
-/* APR reads a prefix length of 0 as "no length": it then takes the text
- * as a netmask. A /0 block holds every address of its family. */
+static int in_subnet(request_rec *r, const char *addr, const char *bits)
+{
+    apr_ipsubnet_t *sub;
+
+    return r->useragent_addr
+           && apr_ipsubnet_create(&sub, addr, bits, r->pool) == APR_SUCCESS
+           && apr_ipsubnet_test(sub, r->useragent_addr);
+}
+
+/* APR reads a prefix length of 0 as "no length" and then takes the text
+ * as a netmask, which it accepts for IPv4 only: a /0 block, every address
+ * of its family, is asked as the netmask 0.0.0.0, or as the two halves
+ * ::/1 and 8000::/1. */
 static int inside(request_rec *r, const bearer_cidr_t *c)
 {
     char addr[BEARER_CIDR_FORMAT_MAX];
-    apr_ipsubnet_t *sub;
-    apr_sockaddr_t *client = r->useragent_addr;
 
-    if (!client || bearer_cidr_address_text(c, addr, sizeof(addr)) == 0) {
+    if (bearer_cidr_address_text(c, addr, sizeof(addr)) == 0) {
         return 0;
     }
     if (c->bits == 0) {
-        return apr_ipsubnet_create(&sub, c->family == 4 ? "0.0.0.0" : "::",
-                                   c->family == 4 ? "0.0.0.0" : "::",
-                                   r->pool) == APR_SUCCESS
-               && apr_ipsubnet_test(sub, client);
+        return c->family == 4 ? in_subnet(r, "0.0.0.0", "0.0.0.0")
+                              : in_subnet(r, "::", "1")
+                                || in_subnet(r, "8000::", "1");
     }
-    if (apr_ipsubnet_create(&sub, addr,
-                            apr_psprintf(r->pool, "%u", (unsigned)c->bits),
-                            r->pool) != APR_SUCCESS) {
-        return 0;
-    }
-    return apr_ipsubnet_test(sub, client);
+    return in_subnet(r, addr, apr_psprintf(r->pool, "%u",
+                                           (unsigned)c->bits));
 }
 
 int bearer_cidrs_allow(request_rec *r, const bearer_entry_t *entry)
