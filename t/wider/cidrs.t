@@ -12,7 +12,7 @@ use warnings;
 use Apache::Test qw(-withtestmore);
 use BearerTest;
 
-plan tests => 39;
+plan tests => 40;
 
 my $vars = Apache::Test::vars();
 my $log = "$vars->{t_logs}/error_log";
@@ -90,6 +90,8 @@ is(code_of($v6, ip => '2001:db9::5'), 401, 'from 2001:db9::5: 401');
 is(code_of($v6, ip => '10.1.1.1'), 401, 'from 10.1.1.1: 401');
 is(code_of($out, ip => '10.200.3.4'), 200, 'bound to 10.0.0.0/8, from 10.200.3.4: 200');
 is(code_of($out, ip => '11.0.0.1'), 401, 'from 11.0.0.1: 401');
+is(code_of($out, ip => '::ffff:10.9.8.7') . ' ' . code_of($out, ip => '::ffff:11.0.0.1'),
+   '200 401', 'an IPv4-mapped IPv6 client is matched as its IPv4 address');
 my $any6 = mint_ok({ cidrs => ['::/0'] });
 is(code_of($any6, ip => '2001:db8::77') . ' ' . code_of($any6, ip => '10.1.1.1'),
    '200 401', 'bound to ::/0: any IPv6 client, no IPv4 one');
