@@ -245,6 +245,15 @@ $seeds{scope_wildcard} = [
     "a*\naa", "**\n**", "\n",
 ];
 
+# --- subject_query: DELETE <collection>?<query> (t/wider/subject.t) -----------
+$seeds{subject_query} = [
+    'subject=alice', 'subject=a%2Fb+c%25', '&subject=x&', 'subject=%e2%82%ac',
+    '', '&&', 'subject=', 'subject', 'subject=%', 'subject=%4', 'subject=%zz',
+    'subject=a&subject=b', 'subject=a&all=1', 'Subject=a',
+    'subject=' . ('L' x 256), 'subject=' . ('L' x 257),
+    'subject=' . ('L' x 255) . '%4C%4C', 'subject=d%C3%A9j%C3%A0+vu%2F100%25%2Bx',
+];
+
 for my $target (sort keys %seeds) {
     my $dir = "fuzz/corpus/$target";
     remove_tree($dir);

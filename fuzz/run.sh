@@ -31,6 +31,7 @@ max_len() {
         entry) echo 5800 ;;
         cidr) echo 2048 ;;
         scope_wildcard) echo 512 ;;
+        subject_query) echo 2048 ;;
         table) echo 2048 ;;
         fleet_record) echo 6000 ;;
         mc_reply) echo 12000 ;;
