@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bearer_cidr.h"
 #include "bearer_entry.h"
 #include "bearer_scope.h"
 #include "fuzz.h"
@@ -50,6 +51,14 @@ static void check_decoded(const unsigned char *buf, size_t len,
                || ((const unsigned char *)e->metadata >= buf
                    && (const unsigned char *)e->metadata + e->metadata_len
                       <= end));
+    /* version 2: a subject key only with a subject, blocks inside the
+     * input and canonical */
+    FUZZ_CHECK(!e->has_subject_key || e->has_subject);
+    FUZZ_CHECK(e->issued_usec < 1000000);
+    FUZZ_CHECK(e->cidr_count == 0
+               || (e->cidr_count <= 16 && e->cidrs >= buf
+                   && e->cidrs + e->cidr_count * 18 <= end
+                   && bearer_cidr_list_valid(e->cidrs, e->cidr_count)));
     FUZZ_CHECK(bearer_entry_encoded_len(e) == len);
     FUZZ_CHECK(bearer_entry_encode(e, again, sizeof(again)) == len);
     FUZZ_CHECK(memcmp(again, buf, len) == 0);

@@ -91,11 +91,12 @@ static int open_as(const unsigned char *sec, const char *key, size_t key_len,
     kind = bearer_record_open(sec, SECRET_LEN, key, key_len, value, len,
                               entry, expires_at);
     FUZZ_CHECK(kind == 0 || kind == BEARER_RECORD_TOKEN
-               || kind == BEARER_RECORD_TOMBSTONE);
+               || kind == BEARER_RECORD_TOMBSTONE
+               || kind == BEARER_RECORD_CUTOFF);
     if (kind != BEARER_RECORD_TOKEN) {
         FUZZ_CHECK(memcmp(entry, marks, sizeof(*entry)) == 0);
     }
-    if (kind != BEARER_RECORD_TOMBSTONE) {
+    if (kind != BEARER_RECORD_TOMBSTONE && kind != BEARER_RECORD_CUTOFF) {
         FUZZ_CHECK(memcmp(expires_at, marks, sizeof(*expires_at)) == 0);
     }
     return kind;
@@ -339,8 +340,9 @@ static void past_the_mac(const char *key, size_t key_len, const uint8_t *body,
     if (len > BEARER_RECORD_MAX || body_len == 0) {
         want = 0;
     }
-    else if (body[0] == BEARER_RECORD_TOMBSTONE) {
-        want = body_len == 9 ? BEARER_RECORD_TOMBSTONE : 0;
+    else if (body[0] == BEARER_RECORD_TOMBSTONE
+             || body[0] == BEARER_RECORD_CUTOFF) {
+        want = body_len == 9 ? body[0] : 0;
     }
     else if (body[0] == BEARER_RECORD_TOKEN) {
         want = -1;                  /* whatever decodes: checked below */
@@ -351,7 +353,7 @@ static void past_the_mac(const char *key, size_t key_len, const uint8_t *body,
     if (want >= 0) {
         FUZZ_CHECK(kind == want);
     }
-    if (kind == BEARER_RECORD_TOMBSTONE) {
+    if (kind == BEARER_RECORD_TOMBSTONE || kind == BEARER_RECORD_CUTOFF) {
         FUZZ_CHECK((uint64_t)x == (((uint64_t)body[1] << 56)
                                    | ((uint64_t)body[2] << 48)
                                    | ((uint64_t)body[3] << 40)

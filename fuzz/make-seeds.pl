@@ -249,6 +249,38 @@ $seeds{cors_origin} = [
     cors('https://' . ('a' x 200), 'authorizationx'),
 ];
 
+# --- cidr: mode byte 0 (entries, one a line) or 1 (packed blocks) --------------
+# (t/wider/cidrs.t and t/unit/test_wider.c)
+$seeds{cidr} = [
+    "\x00203.0.113.0/24\n2001:db8::/32\n198.51.100.7",
+    "\x0010.1.2.3/8\n2001:DB8:0:0:0:0:0:1\n127.0.0.0/8",
+    "\x000.0.0.0/0\n::/0\n::1\n::ffff:10.0.0.1/128",
+    "\x0010.0.0.0/33", "\x002001:db8::/129", "\x00fe80::1%eth0",
+    "\x00fe80::1%25eth0/64", "\x0010.1", "\x0010.0.0.0/08", "\x00010.0.0.1",
+    "\x00example.com", "\x00", "\x0010.0.0.0 /8",
+    "\x00" . join("\n", map { "10.0.0.$_" } 1 .. 17),
+    "\x00" . join("\n", map { "10.0.0.$_" } 1 .. 16),
+    "\x01\x04\x08\x0a" . ("\0" x 15) . "\x06\x20\x20\x01\x0d\xb8" . ("\0" x 12),
+];
+
+# --- scope_wildcard: pattern, LF, requested scope (t/wider/scopes.t) -----------
+$seeds{scope_wildcard} = [
+    "stream:start:*\nstream:start:42", "stream:start:*\nstream:start:",
+    "stream:start:*\nstream:start", "stream:start:*\nstream:start:*",
+    "stream:start:1\nstream:start:*", "*\nanything", "a*b\nab",
+    "stream:view\nstream:view", "stream:view\nstream:views", "a*\na",
+    "a*\naa", "**\n**", "\n",
+];
+
+# --- subject_query: DELETE <collection>?<query> (t/wider/subject.t) -----------
+$seeds{subject_query} = [
+    'subject=alice', 'subject=a%2Fb+c%25', '&subject=x&', 'subject=%e2%82%ac',
+    '', '&&', 'subject=', 'subject', 'subject=%', 'subject=%4', 'subject=%zz',
+    'subject=a&subject=b', 'subject=a&all=1', 'Subject=a',
+    'subject=' . ('L' x 256), 'subject=' . ('L' x 257),
+    'subject=' . ('L' x 255) . '%4C%4C', 'subject=d%C3%A9j%C3%A0+vu%2F100%25%2Bx',
+];
+
 for my $target (sort keys %seeds) {
     my $dir = "fuzz/corpus/$target";
     remove_tree($dir);

@@ -28,7 +28,10 @@ max_len() {
         id) echo 64 ;;
         scope) echo 4096 ;;
         mint_request) echo 16384 ;;
-        entry) echo 5500 ;;
+        entry) echo 5800 ;;
+        cidr) echo 2048 ;;
+        scope_wildcard) echo 512 ;;
+        subject_query) echo 2048 ;;
         table) echo 2048 ;;
         fleet_record) echo 6000 ;;
         mc_reply) echo 12000 ;;

@@ -17,6 +17,28 @@
  * The total must equal 28 + S + C + M exactly; anything else is malformed.
  * Strings are not NUL-terminated in the encoding.
  *
+ * Version 2 carries what version 1 cannot; an entry that version 1 can
+ * hold is always written as version 1 (one encoding per entry), so records
+ * written before version 2 existed (kept across a graceful restart, or in
+ * memcached) still read:
+ *
+ *   +0   u8   version (2)
+ *   +1   u8   flags   (bit0 has_subject, bit1 has_metadata, bit2 has_cidrs,
+ *                      bit3 has_subject_key: needs bit0)
+ *   +2   i64  issued_at   (Unix seconds)
+ *   +10  i64  expires_at  (Unix seconds)
+ *   +18  u32  max_uses
+ *   +22  u16  S   +24 u16 C   +26 u16 M   (as in version 1)
+ *   +28  u32  issued_usec (0..999999: the microseconds of issued_at)
+ *   +32  u8   N, the number of address blocks (1..16 with bit2, else 0)
+ *   +33  u8   0
+ *   +34  16 bytes subject key, if bit3 (bearer_subject.h)
+ *        then S bytes subject, C bytes scope list, M bytes metadata,
+ *        N * 18 bytes address blocks (packed as bearer_cidr.h says)
+ *
+ * A version 2 entry with none of issued_usec, blocks or subject key is
+ * malformed (it has a version 1 encoding).
+ *
  * A sealed entry (for memory we do not own, e.g. memcached) is the encoding
  * followed by HMAC-SHA256(secret, "bearer-entry-v1" || u16 keylen || key ||
  * encoding): the MAC binds the value to its storage key, so a value copied
@@ -32,11 +54,15 @@
 #include <stdint.h>
 
 #define BEARER_SUBJECT_MAX   256
+#define BEARER_SUBJECT_KEY_BYTES 16
 #define BEARER_METADATA_MAX  4096
 #define BEARER_ENTRY_HEADER  28
-/* Largest encoding: header + subject + scope list + metadata. */
-#define BEARER_ENTRY_MAX     (BEARER_ENTRY_HEADER + BEARER_SUBJECT_MAX \
-                              + 1024 + BEARER_METADATA_MAX)
+#define BEARER_ENTRY_HEADER_V2 34
+/* Largest encoding: version 2 header + subject key + subject + scope list
+ * + metadata + 16 address blocks of 18 bytes. */
+#define BEARER_ENTRY_MAX     (BEARER_ENTRY_HEADER_V2 \
+                              + BEARER_SUBJECT_KEY_BYTES + BEARER_SUBJECT_MAX \
+                              + 1024 + BEARER_METADATA_MAX + 16 * 18)
 #define BEARER_ENTRY_MAC_BYTES 32
 #define BEARER_ENTRY_SEALED_MAX (BEARER_ENTRY_MAX + BEARER_ENTRY_MAC_BYTES)
 
@@ -49,6 +75,13 @@ typedef struct {
     const char *scope;    size_t scope_len;     /* normalised list */
     int has_metadata;
     const char *metadata; size_t metadata_len;  /* compact JSON object */
+    /* version 2 */
+    uint32_t issued_usec;       /* 0..999999, added to issued_at */
+    int has_subject_key;        /* keyed hash of the subject, to look up
+                                   its revocation cut-off without an HMAC */
+    unsigned char subject_key[BEARER_SUBJECT_KEY_BYTES];
+    size_t cidr_count;          /* 0, or 1..16 packed blocks at cidrs */
+    const unsigned char *cidrs;
 } bearer_entry_t;
 
 /* Bytes bearer_entry_encode will write, or 0 if a field is over its limit

@@ -11,6 +11,7 @@
  *   subject   string, 1..256 bytes UTF-8, no control characters
  *   metadata  object, <= 4096 bytes as compact JSON
  *   max_uses  integer 1..2147483647
+ *   cidrs     array of 1..16 address blocks (bearer_cidr.h)
  *
  * Duplicate keys, NUL characters, trailing garbage, wrong types, unknown
  * members: BEARER_REQ_INVALID_REQUEST. A bad scope, or a scope list over
@@ -48,6 +49,8 @@ typedef struct {
     const char *metadata;     /* NULL if not given; compact JSON (pool) */
     size_t metadata_len;
     uint32_t max_uses;        /* 0 if not given */
+    const unsigned char *cidrs;   /* NULL if not given; packed (pool) */
+    size_t cidr_count;
 } bearer_mint_request_t;
 
 bearer_req_status bearer_mint_request_parse(apr_pool_t *pool,

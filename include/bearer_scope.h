@@ -59,4 +59,20 @@ int bearer_scope_list_has(const char *list, size_t list_len,
 int bearer_scope_next(const char **cursor, size_t *remaining,
                       const char **word, size_t *word_len);
 
+/*
+ * BearerIssuableScopes entries: a scope-token, or a wildcard "prefix*": a
+ * non-empty prefix followed by one '*', the last character. 1 if pattern
+ * is one of these, 0 if not ('*' alone, '*' before the end, or not a
+ * scope-token).
+ */
+int bearer_scope_pattern_valid(const char *pattern, size_t len);
+
+/*
+ * 1 if the requested scope-token may be issued under pattern: equal to
+ * it, or, for "prefix*", starting with prefix and at least one character
+ * longer. A '*' in the requested scope is an ordinary character.
+ */
+int bearer_scope_pattern_match(const char *pattern, size_t pattern_len,
+                               const char *scope, size_t scope_len);
+
 #endif

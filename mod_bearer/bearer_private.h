@@ -253,7 +253,8 @@ int bearer_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                              server_rec *s);
 void bearer_store_child_init(apr_pool_t *p, server_rec *s);
 /* fresh: skip the shared-memory cache's trust window (fleet mode): the
- * endpoint's look-ups ask memcached every time. */
+ * endpoint's look-ups ask memcached every time. A token cut off by its
+ * subject's revocation is MISSING here already (subject_cutoff.c). */
 bearer_store_status bearer_store_lookup(request_rec *r,
                                         const bearer_server_conf *sconf,
                                         bearer_token_info *token, int fresh);
@@ -297,6 +298,62 @@ bearer_store_status bearer_fleet_consume_use(request_rec *r,
 bearer_store_status bearer_fleet_uses_left(request_rec *r,
                                            const bearer_server_conf *sconf,
                                            bearer_token_info *token);
+
+/* store.c: records other than tokens in the same table, under keys of
+ * their own (subject cut-offs). put takes the writers' lock; evictable as
+ * for tokens (a fleet-mode cache copy). */
+bearer_table_status bearer_store_record_get(request_rec *r,
+                                            const bearer_table_key_t *key,
+                                            unsigned char *buf,
+                                            apr_size_t cap, apr_size_t *len,
+                                            bearer_table_found_t *found);
+bearer_store_status bearer_store_record_put(request_rec *r,
+                                            const bearer_table_key_t *key,
+                                            apr_int64_t expires_at,
+                                            int evictable,
+                                            const unsigned char *rec,
+                                            apr_size_t len);
+
+/* subject_cutoff.c: revoking every token of a subject (one cut-off time
+ * per subject, keyed by its keyed hash). check: BEARER_STORE_OK if the
+ * token is not cut off, MISSING if it is (minted at or before its
+ * subject's revocation), UNAVAILABLE if that cannot be told (fleet
+ * outage). fresh: as for bearer_store_lookup (ask memcached now). */
+bearer_store_status bearer_subject_check(request_rec *r,
+                                         const bearer_server_conf *sconf,
+                                         const bearer_token_info *token,
+                                         int fresh);
+/* 1 if the token is cut off by its subject's revocation (the question
+ * the introspection endpoint asks of an entry it holds), else 0; a fleet
+ * that cannot say counts as cut off (never a guess for "active"). */
+int bearer_subject_cut_off(request_rec *r, const bearer_server_conf *sconf,
+                           const bearer_token_info *token);
+bearer_store_status bearer_subject_revoke(request_rec *r,
+                                          const bearer_server_conf *sconf,
+                                          const bearer_dir_conf *dconf,
+                                          const char *subject,
+                                          apr_size_t subject_len);
+/* fleet_subject.c: the cut-offs in memcached. fetch: 1 and *cut_off_usec
+ * (0 = none) when enough servers answered, else 0. store: OK when at
+ * least one server took it. */
+int bearer_fleet_subject_fetch(request_rec *r,
+                               const bearer_server_conf *sconf,
+                               const unsigned char key[BEARER_SUBJECT_KEY_BYTES],
+                               apr_int64_t *cut_off_usec);
+bearer_store_status bearer_fleet_subject_store(request_rec *r,
+                                               const bearer_server_conf *sconf,
+                                               const unsigned char key[BEARER_SUBJECT_KEY_BYTES],
+                                               apr_int64_t cut_off_usec,
+                                               apr_int64_t keep_until);
+
+/* cidr_check.c: tokens bound to client addresses. allowed: 1 if the
+ * entry has no blocks or r->useragent_ip is inside one (APR's
+ * apr_ipsubnet_test). json: the normalised blocks as a jansson array (a
+ * new reference), or NULL when the entry has none or memory ran out:
+ * what GET, the 201 and introspection return as "cidrs". */
+int bearer_cidrs_allow(request_rec *r, const bearer_entry_t *entry);
+struct json_t;
+struct json_t *bearer_cidrs_json(const bearer_entry_t *entry);
 
 /* 0 and the table's statistics, or -1 before the table exists */
 int bearer_store_table_stats(bearer_table_stats_t *out);

@@ -255,6 +255,12 @@ static const char *add_issuable_scope(cmd_parms *cmd, void *mconfig,
     if (!bearer_scope_token_valid(arg, strlen(arg))) {
         return scope_error(cmd, arg);
     }
+    if (!bearer_scope_pattern_valid(arg, strlen(arg))) {
+        return apr_psprintf(cmd->pool, "%s: '%s': '*' may only end an entry, "
+                            "after at least one other character "
+                            "(\"stream:start:*\"); leave the directive out "
+                            "to allow any scope", cmd->cmd->name, arg);
+    }
     if (!conf->issuable_scopes) {
         conf->issuable_scopes = apr_array_make(cmd->pool, 4,
                                                sizeof(const char *));

@@ -13,7 +13,9 @@
  *     lacks the scope 401, where RFC 6750 (and mod_bearer's contract) says
  *     403 insufficient_scope, and only the admin may change authz_core's
  *     settings;
- *   - BearerMemcache without BearerSecretFile: a fleet must share a key.
+ *   - BearerMemcache without BearerSecretFile: a fleet must share a key;
+ *   - BearerDefaultScopes naming a scope that the BearerIssuableScopes
+ *     applying to the same section do not allow (wildcards included).
  *
  * It walks httpd's configuration tree (ap_conftree), where <IfModule>,
  * <IfDefine> and Include have already been resolved. Sections that only
@@ -22,6 +24,7 @@
  * when *no* AuthType Bearer anywhere could merge into the section.
  */
 #include "bearer_private.h"
+#include "bearer_scope.h"
 #include "http_core.h"
 
 #include "apr_strings.h"
@@ -38,6 +41,8 @@ typedef struct {
     apr_array_header_t *authtypes;   /* AuthType (any) */
     apr_array_header_t *memcaches;   /* BearerMemcache */
     apr_array_header_t *forbiddens;  /* AuthzSendForbiddenOnFailure */
+    apr_array_header_t *issuables;   /* BearerIssuableScopes */
+    apr_array_header_t *defaults;    /* BearerDefaultScopes */
 } walk_t;
 
 /* Sections whose directives merge into a request's per-dir config. */
@@ -105,6 +110,12 @@ static void walk(apr_pool_t *p, const ap_directive_t *d,
         else if (strcasecmp(d->directive,
                             "AuthzSendForbiddenOnFailure") == 0) {
             APR_ARRAY_PUSH(w->forbiddens, found_t) = f;
+        }
+        else if (strcasecmp(d->directive, "BearerIssuableScopes") == 0) {
+            APR_ARRAY_PUSH(w->issuables, found_t) = f;
+        }
+        else if (strcasecmp(d->directive, "BearerDefaultScopes") == 0) {
+            APR_ARRAY_PUSH(w->defaults, found_t) = f;
         }
         if (d->first_child) {
             walk(p, d->first_child, is_dir_section(d) ? d : section,
@@ -362,6 +373,138 @@ static int check_memcaches(apr_pool_t *p, server_rec *main_server,
     return failed;
 }
 
+/* ---- BearerDefaultScopes that may not be issued -------------------------- */
+
+/* The lines of `lines` in section sec of vhost (sec NULL: the server's own
+ * level), their words appended to out; 1 if there was any. */
+static int words_of(apr_pool_t *p, const apr_array_header_t *lines,
+                    const ap_directive_t *sec, const ap_directive_t *vhost,
+                    apr_array_header_t *out, const found_t **first)
+{
+    int i, any = 0;
+
+    for (i = 0; i < lines->nelts; i++) {
+        const found_t *f = &APR_ARRAY_IDX(lines, i, found_t);
+        const char *args;
+
+        if (f->section != sec || (!sec && f->vhost != vhost)) {
+            continue;
+        }
+        if (!any && first) {
+            *first = f;
+        }
+        any = 1;
+        for (args = f->node->args ? f->node->args : ""; *args; ) {
+            const char *word = ap_getword_conf(p, &args);
+
+            if (*word) {
+                APR_ARRAY_PUSH(out, const char *) = word;
+            }
+        }
+    }
+    return any;
+}
+
+/*
+ * What a directive's value is in section sec of vhost, as far as the file
+ * tells: its own lines, else those of the nearest enclosing section that
+ * has any, else of the last literal <Location> covering it, else the
+ * virtual host's level, else the main server's. NULL: not set anywhere
+ * that applies.
+ */
+static apr_array_header_t *effective(apr_pool_t *p,
+                                     const apr_array_header_t *lines,
+                                     const ap_directive_t *sec,
+                                     const ap_directive_t *vhost,
+                                     const found_t **first)
+{
+    apr_array_header_t *out = apr_array_make(p, 8, sizeof(const char *));
+    const ap_directive_t *s2, *cover = NULL;
+    const char *path;
+    int i;
+
+    for (s2 = sec; s2; s2 = s2->parent) {
+        if (is_dir_section(s2) && words_of(p, lines, s2, vhost, out, first)) {
+            return out;
+        }
+    }
+    if ((path = literal_location(p, sec)) != NULL) {
+        for (i = 0; i < lines->nelts; i++) {
+            const found_t *f = &APR_ARRAY_IDX(lines, i, found_t);
+            const char *fpath = literal_location(p, f->section);
+
+            if (fpath && f->section != sec
+                    && (!f->vhost || f->vhost == vhost)
+                    && location_covers(fpath, path)) {
+                cover = f->section;
+            }
+        }
+        if (cover && words_of(p, lines, cover, vhost, out, first)) {
+            return out;
+        }
+    }
+    if (vhost && words_of(p, lines, NULL, vhost, out, first)) {
+        return out;
+    }
+    return words_of(p, lines, NULL, NULL, out, first) ? out : NULL;
+}
+
+static int check_one_defaults(apr_pool_t *p, server_rec *main_server,
+                              const walk_t *w, const found_t *at)
+{
+    const found_t *line = at;
+    apr_array_header_t *defaults = effective(p, w->defaults, at->section,
+                                             at->vhost, &line);
+    apr_array_header_t *issuable = effective(p, w->issuables, at->section,
+                                             at->vhost, NULL);
+    int i, j;
+
+    if (!defaults || !issuable) {
+        return 0;
+    }
+    for (i = 0; i < defaults->nelts; i++) {
+        const char *scope = APR_ARRAY_IDX(defaults, i, const char *);
+        int ok = 0;
+
+        for (j = 0; j < issuable->nelts && !ok; j++) {
+            const char *pat = APR_ARRAY_IDX(issuable, j, const char *);
+
+            ok = bearer_scope_pattern_match(pat, strlen(pat), scope,
+                                            strlen(scope));
+        }
+        if (!ok) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, main_server,
+                         BRRLOG(00228) "BearerDefaultScopes %s: '%s' is not "
+                         "allowed by the BearerIssuableScopes that apply to "
+                         "%s, so no default mint could succeed; list it "
+                         "there (or a wildcard that covers it)",
+                         where(p, line->node), scope,
+                         at->section ? section_name(p, at->section)
+                                     : "the server");
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int check_default_scopes(apr_pool_t *p, server_rec *main_server,
+                                const walk_t *w)
+{
+    int i, failed = 0;
+
+    /* every section where either directive is set: there the pair meets */
+    for (i = 0; i < w->defaults->nelts; i++) {
+        failed |= check_one_defaults(p, main_server, w,
+                                     &APR_ARRAY_IDX(w->defaults, i, found_t));
+    }
+    for (i = 0; i < w->issuables->nelts && !failed; i++) {
+        failed |= check_one_defaults(p, main_server, w,
+                                     &APR_ARRAY_IDX(w->issuables, i,
+                                                    found_t));
+    }
+    return failed;
+}
+
 int bearer_check_config_tree(apr_pool_t *ptemp, server_rec *s)
 {
     walk_t w;
@@ -372,10 +515,13 @@ int bearer_check_config_tree(apr_pool_t *ptemp, server_rec *s)
     w.authtypes = apr_array_make(ptemp, 16, sizeof(found_t));
     w.memcaches = apr_array_make(ptemp, 2, sizeof(found_t));
     w.forbiddens = apr_array_make(ptemp, 16, sizeof(found_t));
+    w.issuables = apr_array_make(ptemp, 4, sizeof(found_t));
+    w.defaults = apr_array_make(ptemp, 4, sizeof(found_t));
     walk(ptemp, ap_conftree, NULL, NULL, &w);
 
     failed = check_handlers(ptemp, s, &w);
     failed |= check_requires(ptemp, s, &w);
     failed |= check_memcaches(ptemp, s, &w);
+    failed |= check_default_scopes(ptemp, s, &w);
     return failed ? !OK : OK;
 }

@@ -106,6 +106,15 @@ bearer_auth_result bearer_authenticate(request_rec *r,
     info->kind = BEARER_KIND_CLIENT;
     switch (bearer_store_lookup(r, sconf, info, 0)) {
     case BEARER_STORE_OK:
+        /* A token bound to addresses is, from anywhere else, no token at
+         * all: the same 401 as an unknown one, and no use is taken. */
+        if (info->entry.cidr_count > 0
+                && !bearer_cidrs_allow(r, &info->entry)) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BRRLOG(00226)
+                          "token %s is bound to other client addresses "
+                          "than %s: refused", info->id, r->useragent_ip);
+            return BEARER_AUTH_INVALID;
+        }
         *out = info;
         return BEARER_AUTH_OK;
     case BEARER_STORE_UNAVAILABLE:

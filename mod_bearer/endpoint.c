@@ -3,6 +3,7 @@
  * endpoint.c - SetHandler bearer-tokens: the token endpoint.
  *
  *   POST   <base>              operator   mint a client token      201
+ *   DELETE <base>?subject=s    operator   revoke a subject's tokens 204
  *   GET    <base>/<token_id>   operator   a live token's metadata  200
  *   DELETE <base>/<token_id>   operator   revoke                   204
  *   GET    <base>/self         client     its own metadata         200
@@ -18,6 +19,7 @@
 #include "bearer_mac.h"
 #include "bearer_scope.h"
 #include "bearer_mint_request.h"
+#include "bearer_subject.h"
 #include "bearer_metrics.h"
 #include "http_protocol.h"
 #include "http_core.h"
@@ -233,7 +235,8 @@ static const char *unissuable_scope(request_rec *r,
             const char *s = APR_ARRAY_IDX(dconf->issuable_scopes, i,
                                           const char *);
 
-            allowed = strlen(s) == word_len && memcmp(s, word, word_len) == 0;
+            allowed = bearer_scope_pattern_match(s, strlen(s), word,
+                                                 word_len);
         }
         if (!allowed) {
             return apr_pstrmemdup(r->pool, word,
@@ -256,7 +259,8 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
     unsigned char mac[BEARER_MAC_BYTES];
     char id[BEARER_ID_CHARS + 1];
     apr_int64_t ttl, now;
-    json_t *answer;
+    apr_time_t issued;
+    json_t *answer, *cidrs;
     int rc;
 
     body = read_body(r, &body_len, &status);
@@ -311,14 +315,29 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
     if (ttl > dconf->max_ttl) {
         ttl = dconf->max_ttl;
     }
-    now = apr_time_sec(apr_time_now());
+    /* Microseconds: a subject revoked earlier in this same second must
+     * not take this token with it. */
+    issued = apr_time_now();
+    now = apr_time_sec(issued);
     entry.issued_at = now;
+    entry.issued_usec = (apr_uint32_t)apr_time_usec(issued);
     entry.expires_at = now + ttl;
     entry.max_uses = req.max_uses;
+    entry.cidrs = req.cidrs;
+    entry.cidr_count = req.cidr_count;
     if (req.subject) {
         entry.has_subject = 1;
         entry.subject = req.subject;
         entry.subject_len = req.subject_len;
+        entry.has_subject_key = 1;
+        if (bearer_subject_key(sconf->secret->key, sconf->secret->key_len,
+                               req.subject, req.subject_len,
+                               entry.subject_key) != 0) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00227)
+                          "HMAC-SHA256 failed (OpenSSL): cannot mint a "
+                          "token with a subject");
+            return unavailable(r, "the server could not mint a token");
+        }
     }
     if (req.metadata) {
         entry.has_metadata = 1;
@@ -367,6 +386,10 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
             rc |= json_object_set_new(answer, "subject",
                                       json_stringn(entry.subject,
                                                    entry.subject_len));
+        }
+        if (entry.cidr_count > 0) {
+            cidrs = bearer_cidrs_json(&entry);
+            rc |= cidrs ? json_object_set_new(answer, "cidrs", cidrs) : -1;
         }
     }
     bearer_wipe(token, sizeof(token));
@@ -427,6 +450,11 @@ static int describe(request_rec *r, const bearer_token_info *token)
             rc |= json_object_set_new(answer, "uses_left",
                                       json_integer(token->found.uses_left));
         }
+        if (e->cidr_count > 0) {
+            json_t *cidrs = bearer_cidrs_json(e);
+
+            rc |= cidrs ? json_object_set_new(answer, "cidrs", cidrs) : -1;
+        }
     }
     if (rc != 0) {
         return unavailable(r, "the server could not build its answer");
@@ -472,6 +500,75 @@ static int revoke_token(request_rec *r, const bearer_server_conf *sconf,
     }
 }
 
+/* At most 64 bytes of s, anything but printable ASCII as '?': fit to
+ * quote in a JSON error. */
+static const char *printable(apr_pool_t *p, const char *s, apr_size_t len)
+{
+    char *copy = apr_pstrmemdup(p, s ? s : "", s ? (len > 64 ? 64 : len) : 0);
+    char *c;
+
+    for (c = copy; *c; c++) {
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7E) {
+            *c = '?';
+        }
+    }
+    return copy;
+}
+
+/* DELETE <collection>?subject=<subject>: every token of that subject
+ * minted until now stops working (subject_cutoff.c). */
+static int revoke_subject(request_rec *r, const bearer_server_conf *sconf,
+                          const bearer_dir_conf *dconf)
+{
+    char subject[BEARER_SUBJECT_MAX];
+    apr_size_t len = 0, bad_len = 0;
+    const char *bad = NULL, *why;
+
+    switch (bearer_subject_query_parse(r->args, subject, &len, &bad,
+                                       &bad_len)) {
+    case BEARER_SUBJECT_Q_OK:
+        why = NULL;
+        break;
+    case BEARER_SUBJECT_Q_MISSING:
+        why = "DELETE on the collection needs ?subject=<subject> (to "
+              "revoke one token, DELETE its id)";
+        break;
+    case BEARER_SUBJECT_Q_EMPTY:
+        why = "parameter 'subject' must not be empty";
+        break;
+    case BEARER_SUBJECT_Q_TOO_LONG:
+        why = "parameter 'subject' must be 1 to 256 bytes long "
+              "(URL-decoded)";
+        break;
+    case BEARER_SUBJECT_Q_BAD_ESCAPE:
+        why = "parameter 'subject' holds a '%' not followed by two hex "
+              "digits";
+        break;
+    case BEARER_SUBJECT_Q_DUPLICATE:
+        why = "parameter 'subject' is given more than once";
+        break;
+    case BEARER_SUBJECT_Q_UNKNOWN:
+    default:
+        why = apr_psprintf(r->pool, "unknown parameter '%s' (only "
+                           "'subject' is allowed)",
+                           printable(r->pool, bad, bad_len));
+        break;
+    }
+    if (why) {
+        return bearer_send_error(r, HTTP_BAD_REQUEST, "invalid_request", why);
+    }
+    switch (bearer_subject_revoke(r, sconf, dconf, subject, len)) {
+    case BEARER_STORE_OK:
+        r->status = HTTP_NO_CONTENT;
+        apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+        return OK;
+    case BEARER_STORE_FULL:
+        return unavailable(r, "the token store is full; try again later");
+    default:
+        return unavailable(r, "the token store cannot be reached");
+    }
+}
+
 /*
  * httpd answers TRACE itself, before authentication and before any
  * handler (http_core's map_to_storage hook, while TraceEnable is on, its
@@ -505,7 +602,8 @@ static int __attribute__((noinline)) note_trace(request_rec *r)
     classify(r, dconf, &where);
     apr_table_setn(r->notes, TRACE_NOTE,
                    where.kind == ROUTE_NOT_FOUND ? "-"
-                   : where.kind == ROUTE_COLLECTION ? "POST" : "GET, DELETE");
+                   : where.kind == ROUTE_COLLECTION ? "POST, DELETE"
+                                                    : "GET, DELETE");
     return DECLINED;
 }
 
@@ -564,8 +662,9 @@ int bearer_endpoint_handler(request_rec *r)
             bearer_cors_add_headers(r);
         }
     }
-    if (where.kind == ROUTE_COLLECTION && r->method_number != M_POST) {
-        return method_not_allowed(r, "POST");
+    if (where.kind == ROUTE_COLLECTION && r->method_number != M_POST
+            && r->method_number != M_DELETE) {
+        return method_not_allowed(r, "POST, DELETE");
     }
     if (where.kind != ROUTE_COLLECTION && r->method_number != M_GET
             && r->method_number != M_DELETE) {
@@ -580,9 +679,15 @@ int bearer_endpoint_handler(request_rec *r)
     switch (where.kind) {
     case ROUTE_COLLECTION:
         if (caller->kind != BEARER_KIND_OPERATOR) {
-            return forbidden(r, "only an operator token may mint tokens");
+            return forbidden(r, r->method_number == M_DELETE
+                             ? "only an operator token may revoke a "
+                               "subject's tokens"
+                             : "only an operator token may mint tokens");
         }
         bearer_count_auth_result(BEARER_AUTH_OK);
+        if (r->method_number == M_DELETE) {
+            return revoke_subject(r, sconf, dconf);
+        }
         return mint(r, sconf, dconf, &where);
     case ROUTE_SELF:
         if (caller->kind != BEARER_KIND_CLIENT) {

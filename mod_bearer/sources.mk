@@ -12,6 +12,7 @@
 
 BEARER_CORE_SRC = $(addprefix mod_bearer/core/, bytes.c \
                     header.c scope.c token.c mac.c entry.c mint_request.c \
+                    cidr.c subject.c \
                     table.c fleet_record.c metrics.c mc_reply.c \
                     cors_origin.c)
 
@@ -19,7 +20,8 @@ BEARER_GLUE_SRC = $(addprefix mod_bearer/, \
                     mod_bearer.c config.c configcheck.c secrets.c \
                     credentials.c authn.c authz.c endpoint.c respond.c \
                     store.c kept_shm.c observe.c \
-                    fleet_store.c mc_client.c cors.c)
+                    subject_cutoff.c cidr_check.c cors.c \
+                    fleet_store.c fleet_subject.c mc_client.c)
 
 BEARER_FAULT_SRC = mod_bearer/fault.c
 

@@ -255,7 +255,7 @@ static void table_remove(request_rec *r, const bearer_secret *secret,
 
 /* ---- the store: embedded mode, or fleet mode with the table as cache --- */
 
-bearer_store_status bearer_store_lookup(request_rec *r,
+static bearer_store_status lookup_token(request_rec *r,
                                         const bearer_server_conf *sconf,
                                         bearer_token_info *token, int fresh)
 {
@@ -319,6 +319,21 @@ bearer_store_status bearer_store_lookup(request_rec *r,
     }
 }
 
+/* A token found live is still refused when its subject was revoked
+ * after it was minted (subject_cutoff.c): tokens without a subject pay
+ * nothing for this, tokens with one a table look-up. */
+bearer_store_status bearer_store_lookup(request_rec *r,
+                                        const bearer_server_conf *sconf,
+                                        bearer_token_info *token, int fresh)
+{
+    bearer_store_status st = lookup_token(r, sconf, token, fresh);
+
+    if (st == BEARER_STORE_OK && token->entry.has_subject) {
+        st = bearer_subject_check(r, sconf, token, fresh);
+    }
+    return st;
+}
+
 bearer_store_status bearer_store_consume_use(request_rec *r,
                                              const bearer_server_conf *sconf,
                                              bearer_token_info *token)
@@ -380,4 +395,38 @@ bearer_store_status bearer_store_revoke(request_rec *r,
         return BEARER_STORE_OK;
     }
     return removed == BEARER_TABLE_OK ? BEARER_STORE_OK : BEARER_STORE_MISSING;
+}
+
+/* ---- other records in the table (subject cut-offs) ------------------------ */
+
+bearer_table_status bearer_store_record_get(request_rec *r,
+                                            const bearer_table_key_t *key,
+                                            unsigned char *buf,
+                                            apr_size_t cap, apr_size_t *len,
+                                            bearer_table_found_t *found)
+{
+    if (!token_table.base) {
+        return BEARER_TABLE_MISSING;
+    }
+    return bearer_table_lookup(&token_table, key,
+                               apr_time_sec(r->request_time), buf, cap, len,
+                               found);
+}
+
+bearer_store_status bearer_store_record_put(request_rec *r,
+                                            const bearer_table_key_t *key,
+                                            apr_int64_t expires_at,
+                                            int evictable,
+                                            const unsigned char *rec,
+                                            apr_size_t len)
+{
+    bearer_table_status st;
+
+    if (!lock_writers(r)) {
+        return BEARER_STORE_UNAVAILABLE;
+    }
+    st = bearer_table_insert(&token_table, key, apr_time_sec(apr_time_now()),
+                             expires_at, 0, 0, evictable, rec, len);
+    unlock_writers(r);
+    return st == BEARER_TABLE_OK ? BEARER_STORE_OK : BEARER_STORE_FULL;
 }

@@ -14,13 +14,20 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "bearer_cidr.h"
 #include "bearer_entry.h"
 #include "bearer_scope.h"
 
 #define ENTRY_VERSION       1
+#define ENTRY_VERSION_2     2
 #define FLAG_HAS_SUBJECT    0x01
 #define FLAG_HAS_METADATA   0x02
+#define FLAG_HAS_CIDRS      0x04
+#define FLAG_HAS_SUBJECT_KEY 0x08
 #define FLAGS_KNOWN         (FLAG_HAS_SUBJECT | FLAG_HAS_METADATA)
+#define FLAGS_KNOWN_V2      (FLAGS_KNOWN | FLAG_HAS_CIDRS \
+                             | FLAG_HAS_SUBJECT_KEY)
+#define USEC_PER_SEC        1000000u
 #define KEY_LEN_MAX         0xFFFF
 
 /* Domain separation: this MAC can never be mistaken for a token id,
@@ -100,19 +107,36 @@ static int fields_valid(int has_subject, size_t subject_len,
     return scope_len <= BEARER_SCOPE_LIST_MAX;
 }
 
+/* What version 1 cannot hold makes an entry version 2. */
+static int needs_v2(const bearer_entry_t *e)
+{
+    return e->issued_usec != 0 || e->cidr_count > 0 || e->has_subject_key;
+}
+
 size_t bearer_entry_encoded_len(const bearer_entry_t *e)
 {
+    size_t total;
+
     if (e == NULL
         || !fields_valid(e->has_subject, e->subject_len, e->scope_len,
                          e->has_metadata, e->metadata_len)
         || (e->subject_len > 0 && e->subject == NULL)
         || (e->scope_len > 0 && e->scope == NULL)
         || (e->metadata_len > 0 && e->metadata == NULL)
-        || e->issued_at > e->expires_at) {
+        || e->issued_at > e->expires_at
+        || e->issued_usec >= USEC_PER_SEC
+        || (e->has_subject_key && !e->has_subject)
+        || (e->cidr_count > 0
+            && !bearer_cidr_list_valid(e->cidrs, e->cidr_count))) {
         return 0;
     }
-    return BEARER_ENTRY_HEADER + e->subject_len + e->scope_len
-           + e->metadata_len;
+    total = e->subject_len + e->scope_len + e->metadata_len;
+    if (!needs_v2(e)) {
+        return BEARER_ENTRY_HEADER + total;
+    }
+    return BEARER_ENTRY_HEADER_V2
+           + (e->has_subject_key ? BEARER_SUBJECT_KEY_BYTES : 0) + total
+           + e->cidr_count * BEARER_CIDR_BYTES;
 }
 
 size_t bearer_entry_encode(const bearer_entry_t *e, unsigned char *buf,
@@ -121,17 +145,25 @@ size_t bearer_entry_encode(const bearer_entry_t *e, unsigned char *buf,
     size_t total = bearer_entry_encoded_len(e);
     size_t off = BEARER_ENTRY_HEADER;
     unsigned char flags = 0;
+    int v2;
 
     if (total == 0 || buf == NULL || cap < total) {
         return 0;
     }
+    v2 = needs_v2(e);
     if (e->has_subject) {
         flags |= FLAG_HAS_SUBJECT;
     }
     if (e->has_metadata) {
         flags |= FLAG_HAS_METADATA;
     }
-    buf[0] = ENTRY_VERSION;
+    if (e->cidr_count > 0) {
+        flags |= FLAG_HAS_CIDRS;
+    }
+    if (e->has_subject_key) {
+        flags |= FLAG_HAS_SUBJECT_KEY;
+    }
+    buf[0] = v2 ? ENTRY_VERSION_2 : ENTRY_VERSION;
     buf[1] = flags;
     put_i64(buf + 2, e->issued_at);
     put_i64(buf + 10, e->expires_at);
@@ -139,6 +171,16 @@ size_t bearer_entry_encode(const bearer_entry_t *e, unsigned char *buf,
     put_u16(buf + 22, (uint16_t)e->subject_len);
     put_u16(buf + 24, (uint16_t)e->scope_len);
     put_u16(buf + 26, (uint16_t)e->metadata_len);
+    if (v2) {
+        put_u32(buf + 28, e->issued_usec);
+        buf[32] = (unsigned char)e->cidr_count;
+        buf[33] = 0;
+        off = BEARER_ENTRY_HEADER_V2;
+        if (e->has_subject_key) {
+            memcpy(buf + off, e->subject_key, BEARER_SUBJECT_KEY_BYTES);
+            off += BEARER_SUBJECT_KEY_BYTES;
+        }
+    }
     if (e->subject_len > 0) {
         memcpy(buf + off, e->subject, e->subject_len);
         off += e->subject_len;
@@ -151,6 +193,10 @@ size_t bearer_entry_encode(const bearer_entry_t *e, unsigned char *buf,
         memcpy(buf + off, e->metadata, e->metadata_len);
         off += e->metadata_len;
     }
+    if (e->cidr_count > 0) {
+        memcpy(buf + off, e->cidrs, e->cidr_count * BEARER_CIDR_BYTES);
+        off += e->cidr_count * BEARER_CIDR_BYTES;
+    }
     return off;
 }
 
@@ -159,15 +205,20 @@ int bearer_entry_decode(const unsigned char *buf, size_t len,
 {
     bearer_entry_t d;
     unsigned flags;
-    size_t subject_len, scope_len, metadata_len;
+    size_t subject_len, scope_len, metadata_len, header, key_len = 0;
+    size_t cidr_count = 0;
     const unsigned char *p;
+    int v2;
 
     if (buf == NULL || e == NULL || len < BEARER_ENTRY_HEADER
-        || buf[0] != ENTRY_VERSION) {
+        || (buf[0] != ENTRY_VERSION && buf[0] != ENTRY_VERSION_2)) {
         return -1;
     }
+    v2 = buf[0] == ENTRY_VERSION_2;
+    header = v2 ? BEARER_ENTRY_HEADER_V2 : BEARER_ENTRY_HEADER;
     flags = buf[1];
-    if ((flags & ~(unsigned)FLAGS_KNOWN) != 0) {
+    if ((flags & ~(unsigned)(v2 ? FLAGS_KNOWN_V2 : FLAGS_KNOWN)) != 0
+        || len < header) {
         return -1;
     }
     subject_len = get_u16(buf + 22);
@@ -177,12 +228,26 @@ int bearer_entry_decode(const unsigned char *buf, size_t len,
                       (flags & FLAG_HAS_METADATA) != 0, metadata_len)) {
         return -1;
     }
+    memset(&d, 0, sizeof(d));
+    if (v2) {
+        d.issued_usec = get_u32(buf + 28);
+        cidr_count = buf[32];
+        if (d.issued_usec >= USEC_PER_SEC || buf[33] != 0
+            || ((flags & FLAG_HAS_CIDRS) != 0) != (cidr_count > 0)
+            || cidr_count > BEARER_CIDRS_MAX
+            || ((flags & FLAG_HAS_SUBJECT_KEY)
+                && !(flags & FLAG_HAS_SUBJECT))) {
+            return -1;
+        }
+        key_len = (flags & FLAG_HAS_SUBJECT_KEY) ? BEARER_SUBJECT_KEY_BYTES
+                                                 : 0;
+    }
     /* Each length is at most 0xFFFF, so the sum cannot overflow. */
-    if (len != BEARER_ENTRY_HEADER + subject_len + scope_len + metadata_len) {
+    if (len != header + key_len + subject_len + scope_len + metadata_len
+               + cidr_count * BEARER_CIDR_BYTES) {
         return -1;
     }
 
-    memset(&d, 0, sizeof(d));
     d.issued_at = get_i64(buf + 2);
     d.expires_at = get_i64(buf + 10);
     if (d.issued_at > d.expires_at) {
@@ -190,7 +255,12 @@ int bearer_entry_decode(const unsigned char *buf, size_t len,
     }
     d.max_uses = get_u32(buf + 18);
 
-    p = buf + BEARER_ENTRY_HEADER;
+    p = buf + header;
+    if (key_len > 0) {
+        d.has_subject_key = 1;
+        memcpy(d.subject_key, p, BEARER_SUBJECT_KEY_BYTES);
+        p += BEARER_SUBJECT_KEY_BYTES;
+    }
     d.has_subject = (flags & FLAG_HAS_SUBJECT) != 0;
     d.subject = d.has_subject ? (const char *)p : NULL;
     d.subject_len = subject_len;
@@ -201,6 +271,18 @@ int bearer_entry_decode(const unsigned char *buf, size_t len,
     d.has_metadata = (flags & FLAG_HAS_METADATA) != 0;
     d.metadata = d.has_metadata ? (const char *)p : NULL;
     d.metadata_len = metadata_len;
+    p += metadata_len;
+    if (cidr_count > 0) {
+        if (!bearer_cidr_list_valid(p, cidr_count)) {
+            return -1;
+        }
+        d.cidr_count = cidr_count;
+        d.cidrs = p;
+    }
+    /* One encoding per entry: what version 1 can hold is version 1. */
+    if (v2 && !needs_v2(&d)) {
+        return -1;
+    }
 
     /* Only a fully valid entry reaches the caller. */
     *e = d;

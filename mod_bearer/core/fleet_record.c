@@ -25,24 +25,42 @@ size_t bearer_record_seal_token(const unsigned char *secret, size_t secret_len,
                              1 + enc_len, out);
 }
 
+static size_t seal_number(const unsigned char *secret, size_t secret_len,
+                          const char *key, size_t key_len, int kind,
+                          int64_t number, unsigned char *out, size_t cap)
+{
+    uint64_t v = (uint64_t)number;
+    int i;
+
+    if (cap < 1 + 8 + BEARER_ENTRY_MAC_BYTES) {
+        return 0;
+    }
+    out[0] = (unsigned char)kind;
+    for (i = 0; i < 8; i++) {
+        out[1 + i] = (unsigned char)(v >> (56 - 8 * i));
+    }
+    return bearer_entry_seal(secret, secret_len, key, key_len, out, 1 + 8,
+                             out);
+}
+
 size_t bearer_record_seal_tombstone(const unsigned char *secret,
                                     size_t secret_len,
                                     const char *key, size_t key_len,
                                     int64_t expires_at,
                                     unsigned char *out, size_t cap)
 {
-    uint64_t v = (uint64_t)expires_at;
-    int i;
+    return seal_number(secret, secret_len, key, key_len,
+                       BEARER_RECORD_TOMBSTONE, expires_at, out, cap);
+}
 
-    if (cap < 1 + 8 + BEARER_ENTRY_MAC_BYTES) {
-        return 0;
-    }
-    out[0] = BEARER_RECORD_TOMBSTONE;
-    for (i = 0; i < 8; i++) {
-        out[1 + i] = (unsigned char)(v >> (56 - 8 * i));
-    }
-    return bearer_entry_seal(secret, secret_len, key, key_len, out, 1 + 8,
-                             out);
+size_t bearer_record_seal_cutoff(const unsigned char *secret,
+                                 size_t secret_len,
+                                 const char *key, size_t key_len,
+                                 int64_t cut_off_usec,
+                                 unsigned char *out, size_t cap)
+{
+    return seal_number(secret, secret_len, key, key_len,
+                       BEARER_RECORD_CUTOFF, cut_off_usec, out, cap);
 }
 
 int bearer_record_open(const unsigned char *secret, size_t secret_len,
@@ -66,6 +84,7 @@ int bearer_record_open(const unsigned char *secret, size_t secret_len,
         return bearer_entry_decode(value + 1, (size_t)body - 1, entry) == 0
                ? BEARER_RECORD_TOKEN : 0;
     case BEARER_RECORD_TOMBSTONE:
+    case BEARER_RECORD_CUTOFF:
         if (body != 1 + 8) {
             return 0;
         }
@@ -73,7 +92,7 @@ int bearer_record_open(const unsigned char *secret, size_t secret_len,
             v = (v << 8) | value[1 + i];
         }
         *expires_at = (int64_t)v;
-        return BEARER_RECORD_TOMBSTONE;
+        return value[0];
     default:
         return 0;
     }

@@ -15,6 +15,7 @@
 #include <apr_strings.h>
 #include <jansson.h>
 
+#include "bearer_cidr.h"
 #include "bearer_entry.h"
 #include "bearer_mint_request.h"
 #include "bearer_scope.h"
@@ -294,12 +295,60 @@ static bearer_req_status take_metadata(parse_ctx *ctx, json_t *value)
     return BEARER_REQ_OK;
 }
 
+/* Each entry is named in the error by its place and (a sanitised prefix
+ * of) its text, so a client can find it in a long list. */
+static bearer_req_status take_cidrs(parse_ctx *ctx, json_t *value)
+{
+    unsigned char *packed;
+    size_t n, i;
+
+    if (!json_is_array(value)) {
+        return fail(ctx, BEARER_REQ_INVALID_REQUEST,
+                    "member 'cidrs' must be an array of strings");
+    }
+    n = json_array_size(value);
+    if (n == 0 || n > BEARER_CIDRS_MAX) {
+        return fail(ctx, BEARER_REQ_INVALID_REQUEST,
+                    apr_psprintf(ctx->pool, "member 'cidrs' must hold 1 to "
+                                 "%d entries, not %lu", BEARER_CIDRS_MAX,
+                                 (unsigned long)n));
+    }
+    packed = apr_palloc(ctx->pool, n * BEARER_CIDR_BYTES);
+    for (i = 0; i < n; i++) {
+        json_t *item = json_array_get(value, i);
+        bearer_cidr_status st;
+        bearer_cidr_t c;
+
+        if (!json_is_string(item)) {
+            return fail(ctx, BEARER_REQ_INVALID_REQUEST,
+                        apr_psprintf(ctx->pool, "member 'cidrs': entry %lu "
+                                     "must be a string",
+                                     (unsigned long)i + 1));
+        }
+        st = bearer_cidr_parse(json_string_value(item),
+                               json_string_length(item), &c);
+        if (st != BEARER_CIDR_OK) {
+            return fail(ctx, BEARER_REQ_INVALID_REQUEST,
+                        apr_psprintf(ctx->pool, "member 'cidrs': entry %lu "
+                                     "'%s': %s", (unsigned long)i + 1,
+                                     echo_text(ctx->pool,
+                                               json_string_value(item),
+                                               json_string_length(item)),
+                                     bearer_cidr_reason(st)));
+        }
+        bearer_cidr_pack(&c, packed + i * BEARER_CIDR_BYTES);
+    }
+    ctx->out->cidrs = packed;
+    ctx->out->cidr_count = n;
+    return BEARER_REQ_OK;
+}
+
 /* Check the member names first, so an unknown one is reported whatever
  * else is wrong, then read the known ones in a fixed order. */
 static bearer_req_status take_members(parse_ctx *ctx, json_t *root)
 {
     static const char *const known[] = {
-        "scopes", "scope", "ttl", "subject", "metadata", "max_uses"
+        "scopes", "scope", "ttl", "subject", "metadata", "max_uses", "cidrs"
     };
     const char *name;
     json_t *value;
@@ -348,6 +397,10 @@ static bearer_req_status take_members(parse_ctx *ctx, json_t *root)
     if (status == BEARER_REQ_OK
         && (value = json_object_get(root, "max_uses")) != NULL) {
         status = take_max_uses(ctx, value);
+    }
+    if (status == BEARER_REQ_OK
+        && (value = json_object_get(root, "cidrs")) != NULL) {
+        status = take_cidrs(ctx, value);
     }
     return status;
 }

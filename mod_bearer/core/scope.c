@@ -148,3 +148,33 @@ bearer_scope_status bearer_scope_list_parse(char *buf, size_t cap, size_t *len,
     }
     return BEARER_SCOPE_OK;
 }
+
+int bearer_scope_pattern_valid(const char *pattern, size_t len)
+{
+    if (!bearer_scope_token_valid(pattern, len)) {
+        return 0;
+    }
+    /* Only the last character may be '*', and not as the whole entry
+     * (leave the directive out to allow any scope). */
+    if (memchr(pattern, '*', len - 1) != NULL) {
+        return 0;
+    }
+    return !(len == 1 && pattern[0] == '*');
+}
+
+int bearer_scope_pattern_match(const char *pattern, size_t pattern_len,
+                               const char *scope, size_t scope_len)
+{
+    if (pattern == NULL || scope == NULL || pattern_len == 0) {
+        return 0;
+    }
+    if (pattern[pattern_len - 1] == '*' && pattern_len > 1) {
+        size_t prefix = pattern_len - 1;
+
+        if (scope_len > prefix && memcmp(pattern, scope, prefix) == 0) {
+            return 1;
+        }
+    }
+    return scope_len == pattern_len
+           && memcmp(pattern, scope, scope_len) == 0;
+}

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # Other methods on the endpoint (TRACE too, which httpd would answer itself
-# with an echo of the request and its token): 405 with Allow (POST on the collection,
+# with an echo of the request and its token): 405 with Allow (POST, DELETE on the collection,
 # GET, DELETE on an id and on self), decided before authentication.
 use strict;
 use warnings;
@@ -20,7 +20,7 @@ my %as = (
 my @who = ('no credentials', 'the operator', 'a client token', 'an unknown token');
 
 my @cases = (
-    [ ENDPOINT,             [qw(GET PUT PATCH DELETE TRACE)], ['POST'] ],
+    [ ENDPOINT,             [qw(GET PUT PATCH TRACE)], ['POST', 'DELETE'] ],
     [ token_path($id),      [qw(POST PUT PATCH TRACE)], ['GET', 'DELETE'] ],
     [ token_path('self'),   [qw(POST PUT PATCH TRACE)], ['GET', 'DELETE'] ],
 );

@@ -22,6 +22,7 @@ my $full = mint_ok({ scopes => ['stream:view'], subject => 's-1',
 my $plain = mint_ok();
 my $selfie = mint_ok();
 my $victim = mint_ok();
+my $bound = mint_ok({ cidrs => ['127.0.0.1', '::1'] });
 
 my @cases = (
     # [ what, method, template, request ]
@@ -54,6 +55,15 @@ my @cases = (
                       'Access-Control-Request-Headers' => 'authorization']) } ],
     [ 'OPTIONS self, preflight from an origin not listed', OPTIONS => $S, sub { req(OPTIONS => '/t/cors/tokens/self',
           headers => [Origin => 'https://evil.example.com', 'Access-Control-Request-Method' => 'DELETE']) } ],
+    [ 'mint, cidrs',                POST => $C, sub { req(POST => ENDPOINT, token => OPERATOR_TOKEN,
+          json => { cidrs => ['127.0.0.0/8', '2001:db8::1'] }) } ],
+    [ 'mint, bad cidrs',            POST => $C, sub { req(POST => ENDPOINT, token => OPERATOR_TOKEN,
+          json => { cidrs => ['10.0.0.0/33'] }) } ],
+    [ 'GET by id, cidrs',           GET => $I, sub { req(GET => token_path($bound->{token_id}), token => OPERATOR_TOKEN) } ],
+    [ 'DELETE subject',             DELETE => $C, sub { req(DELETE => ENDPOINT . '?subject=openapi-s', token => OPERATOR_TOKEN) } ],
+    [ 'DELETE subject, empty',      DELETE => $C, sub { req(DELETE => ENDPOINT . '?subject=', token => OPERATOR_TOKEN) } ],
+    [ 'DELETE subject, client token', DELETE => $C, sub { req(DELETE => ENDPOINT . '?subject=x', token => $plain->{access_token}) } ],
+    [ 'DELETE subject, no token',   DELETE => $C, sub { req(DELETE => ENDPOINT . '?subject=x') } ],
 );
 
 plan tests => @cases + 4;

@@ -65,6 +65,13 @@ static void assert_same_entry(const bearer_entry_t *a, const bearer_entry_t *b)
     ck_assert_uint_eq(a->scope_len, b->scope_len);
     ck_assert(a->scope_len == 0
               || memcmp(a->scope, b->scope, a->scope_len) == 0);
+    ck_assert_uint_eq(a->issued_usec, b->issued_usec);
+    ck_assert_int_eq(a->has_subject_key, b->has_subject_key);
+    ck_assert(!a->has_subject_key
+              || memcmp(a->subject_key, b->subject_key, 16) == 0);
+    ck_assert_uint_eq(a->cidr_count, b->cidr_count);
+    ck_assert(a->cidr_count == 0
+              || memcmp(a->cidrs, b->cidrs, a->cidr_count * 18) == 0);
     ck_assert_int_eq(a->has_metadata, b->has_metadata);
     ck_assert_uint_eq(a->metadata_len, b->metadata_len);
     ck_assert(a->metadata_len == 0
@@ -102,8 +109,10 @@ START_TEST(test_round_trip_full)
     static char subject[BEARER_SUBJECT_MAX];
     static char scope[BEARER_SCOPE_LIST_MAX];
     static char metadata[BEARER_METADATA_MAX];
+    static unsigned char cidrs[16 * 18];
     unsigned char buf[BEARER_ENTRY_MAX];
     bearer_entry_t e, d;
+    int i;
 
     memset(subject, 's', sizeof(subject));
     memset(scope, 'c', sizeof(scope));
@@ -120,6 +129,18 @@ START_TEST(test_round_trip_full)
     e.has_metadata = 1;
     e.metadata = metadata;
     e.metadata_len = sizeof(metadata);
+    /* version 2 at its largest: subject key, 16 address blocks */
+    e.issued_usec = 999999;
+    e.has_subject_key = 1;
+    memset(e.subject_key, 'k', sizeof(e.subject_key));
+    memset(cidrs, 0, sizeof(cidrs));
+    for (i = 0; i < 16; i++) {
+        cidrs[i * 18] = 6;
+        cidrs[i * 18 + 1] = 128;
+        cidrs[i * 18 + 17] = (unsigned char)i;
+    }
+    e.cidrs = cidrs;
+    e.cidr_count = 16;
 
     ck_assert_uint_eq(bearer_entry_encoded_len(&e), BEARER_ENTRY_MAX);
     ck_assert_uint_eq(bearer_entry_encode(&e, buf, sizeof(buf)),

@@ -13,6 +13,8 @@
 
 #include "bearer_mint_request.h"
 #include "bearer_scope.h"
+#include "bearer_cidr.h"
+#include <stdio.h>
 
 static apr_pool_t *pool;
 
@@ -662,6 +664,53 @@ START_TEST(test_content_type)
 }
 END_TEST
 
+START_TEST(test_cidrs)
+{
+    bearer_mint_request_t r;
+    const char *d = NULL;
+    char body[1024];
+    bearer_cidr_t c;
+    int i, n;
+
+    ck_assert_int_eq(parse("{\"cidrs\": [\"10.1.2.3/8\", \"::1\"]}", &r, &d),
+                     BEARER_REQ_OK);
+    ck_assert_uint_eq(r.cidr_count, 2);
+    ck_assert_int_eq(bearer_cidr_unpack(r.cidrs, &c), 0);
+    ck_assert_int_eq(c.family, 4);
+    ck_assert_int_eq(c.bits, 8);
+    ck_assert_int_eq(c.addr[1], 0);
+    ck_assert_int_eq(bearer_cidr_unpack(r.cidrs + BEARER_CIDR_BYTES, &c), 0);
+    ck_assert_int_eq(c.family, 6);
+
+    ck_assert_int_eq(parse("{\"cidrs\": [\"127.0.0.1\", \"10.0.0.0/33\"]}",
+                           &r, &d), BEARER_REQ_INVALID_REQUEST);
+    check_description(d);
+    ck_assert_ptr_nonnull(strstr(d, "entry 2 '10.0.0.0/33'"));
+    ck_assert(all_zero(&r) && r.cidrs == NULL && r.cidr_count == 0);
+    ck_assert_int_eq(parse("{\"cidrs\": [\"fe80::1%eth0\"]}", &r, &d),
+                     BEARER_REQ_INVALID_REQUEST);
+    ck_assert_ptr_nonnull(strstr(d, "zone"));
+    ck_assert_int_eq(parse("{\"cidrs\": []}", &r, &d),
+                     BEARER_REQ_INVALID_REQUEST);
+    ck_assert_int_eq(parse("{\"cidrs\": \"10.0.0.0/8\"}", &r, &d),
+                     BEARER_REQ_INVALID_REQUEST);
+    ck_assert_int_eq(parse("{\"cidrs\": [8]}", &r, &d),
+                     BEARER_REQ_INVALID_REQUEST);
+    ck_assert_ptr_nonnull(strstr(d, "entry 1"));
+    for (n = 16; n <= 17; n++) {
+        size_t len = (size_t)snprintf(body, sizeof(body), "{\"cidrs\": [");
+
+        for (i = 1; i <= n; i++) {
+            len += (size_t)snprintf(body + len, sizeof(body) - len,
+                                    "%s\"10.0.0.%d\"", i > 1 ? "," : "", i);
+        }
+        snprintf(body + len, sizeof(body) - len, "]}");
+        ck_assert_int_eq(parse(body, &r, &d), n == 16
+                         ? BEARER_REQ_OK : BEARER_REQ_INVALID_REQUEST);
+    }
+}
+END_TEST
+
 Suite *mint_request_suite(void)
 {
     Suite *s = suite_create("mint_request");
@@ -696,6 +745,7 @@ Suite *mint_request_suite(void)
     tcase_add_test(members, test_subject);
     tcase_add_test(members, test_metadata);
     tcase_add_test(members, test_metadata_size);
+    tcase_add_test(members, test_cidrs);
     suite_add_tcase(s, members);
 
     tcase_add_test(content_type, test_content_type);

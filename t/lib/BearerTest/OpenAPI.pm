@@ -6,8 +6,8 @@ package BearerTest::OpenAPI;
 # required headers present and matching their schemas, and a JSON body
 # valid against the documented schema. The schema check covers the JSON
 # Schema keywords docs/openapi.yaml uses: $ref (local), type, const, enum,
-# required, properties, additionalProperties, items, pattern, minLength,
-# maxLength, minimum, not. A keyword it does not know makes it die, so a
+# required, properties, additionalProperties, items, minItems, maxItems,
+# pattern, minLength, maxLength, minimum, not. A keyword it does not know makes it die, so a
 # schema it cannot check never passes silently.
 #
 #   my $api = BearerTest::OpenAPI->load("$top/docs/openapi.yaml");
@@ -22,7 +22,7 @@ use YAML::XS ();
 
 my %known = map { $_ => 1 } qw(
     $ref type const enum required properties additionalProperties items
-    pattern minLength maxLength minimum not description example examples
+    minItems maxItems pattern minLength maxLength minimum not description example examples
     format
 );
 
@@ -124,6 +124,12 @@ sub validate {
                 }
             }
         }
+    }
+    if ($type eq 'array') {
+        push @e, "$path: fewer than $schema->{minItems} items"
+            if defined $schema->{minItems} && @$value < $schema->{minItems};
+        push @e, "$path: more than $schema->{maxItems} items"
+            if defined $schema->{maxItems} && @$value > $schema->{maxItems};
     }
     if ($type eq 'array' && $schema->{items}) {
         my $i = 0;

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fleet_subject.c - fleet mode: the subjects' cut-offs in memcached.
+ *
+ *   key        bearer:subject:<base64url of the subject key> (the keyed
+ *              hash; never the subject)
+ *   value      sealed like tokens (fleet_record.c, kind "cut-off"): bound
+ *              to its key, ignored and logged when it does not open
+ *   write      to every server of the list, like a tombstone; 201-like
+ *              rule: the revocation counts (204) once one server took it,
+ *              else 503 and nothing happened
+ *   read       from every server that is up, at once (one round trip); the
+ *              latest cut-off any of them holds wins, and "none" is
+ *              believed only when as many servers answered as a live token
+ *              needs (min(BearerMemcacheReplicas, servers - 1)); servers
+ *              that answered without the latest get it (read repair)
+ *
+ * Cut-offs only ever move later, so taking the latest of all answers is
+ * always right, and a server that kept an older one can do no harm.
+ */
+#include "bearer_mc_client.h"
+#include "bearer_bytes.h"
+#include "bearer_fleet_record.h"
+#include "bearer_metrics.h"
+#include "bearer_subject.h"
+
+#include "apr_strings.h"
+
+#define SUBJECT_KEY_PREFIX "bearer:subject:"
+
+static const char *subject_mc_key(apr_pool_t *p,
+                                  const unsigned char key[BEARER_SUBJECT_KEY_BYTES])
+{
+    char text[32];
+
+    bearer_base64url_encode(key, BEARER_SUBJECT_KEY_BYTES, text);
+    return apr_pstrcat(p, SUBJECT_KEY_PREFIX, text, NULL);
+}
+
+/* As many answers as a live token needs (fleet_store.c's rule). */
+static int quorum(const bearer_server_conf *sconf)
+{
+    int n = sconf->memcache->nelts;
+    int q = sconf->replicas < n - 1 ? sconf->replicas : n - 1;
+
+    return q < 1 ? 1 : q;
+}
+
+static void all_servers(const bearer_server_conf *sconf, bearer_mc_op *ops,
+                        bearer_mc_kind kind, const char *key)
+{
+    int i;
+
+    for (i = 0; i < sconf->memcache->nelts; i++) {
+        ops[i].server = APR_ARRAY_IDX(sconf->memcache, i,
+                                      bearer_memcache_server).index;
+        ops[i].kind = kind;
+        ops[i].key = key;
+    }
+}
+
+int bearer_fleet_subject_fetch(request_rec *r,
+                               const bearer_server_conf *sconf,
+                               const unsigned char key[BEARER_SUBJECT_KEY_BYTES],
+                               apr_int64_t *cut_off_usec)
+{
+    const char *mkey = subject_mc_key(r->pool, key);
+    int n = sconf->memcache->nelts;
+    bearer_mc_op *ops = apr_pcalloc(r->pool, sizeof(*ops) * (apr_size_t)n);
+    apr_int64_t *seen = apr_pcalloc(r->pool, sizeof(*seen) * (apr_size_t)n);
+    bearer_mc_op *repair = apr_pcalloc(r->pool, sizeof(*repair) * (apr_size_t)n);
+    int answered = 0, best = -1, nrepair = 0, i;
+    apr_int64_t latest = 0;
+
+    all_servers(sconf, ops, BEARER_MC_GET, mkey);
+    bearer_mc_run(r->server, r->pool, ops, n,
+                  apr_time_from_msec(sconf->timeout_ms));
+    for (i = 0; i < n; i++) {
+        bearer_entry_t unused;
+        apr_int64_t value = 0;
+
+        if (ops[i].status == BEARER_MC_FAILED) {
+            continue;
+        }
+        answered++;
+        if (ops[i].status != BEARER_MC_OK) {
+            continue;
+        }
+        if (bearer_record_open(sconf->secret->key, sconf->secret->key_len,
+                               mkey, strlen(mkey), ops[i].data,
+                               ops[i].data_len, &unused, &value)
+                != BEARER_RECORD_CUTOFF) {
+            bearer_metrics_add(BEARER_M_MEMCACHE_BAD_MAC, 1);
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, BRRLOG(00222)
+                          "memcached %s: the value under %s does not "
+                          "authenticate with the secret (forged, altered or "
+                          "copied): ignored",
+                          bearer_mc_server_name(ops[i].server), mkey);
+            continue;
+        }
+        seen[i] = value;
+        if (value > latest) {
+            latest = value;
+            best = i;
+        }
+    }
+    if (best < 0 && answered < quorum(sconf)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BRRLOG(00223)
+                      "%s: only %d memcached server(s) answered (%d needed "
+                      "to trust that there is no cut-off)", mkey, answered,
+                      quorum(sconf));
+        return 0;
+    }
+    /* Read repair: answering servers without the latest get it. */
+    for (i = 0; best >= 0 && i < n; i++) {
+        if (ops[i].status == BEARER_MC_FAILED || seen[i] == latest) {
+            continue;
+        }
+        repair[nrepair].server = ops[i].server;
+        repair[nrepair].kind = BEARER_MC_SET;
+        repair[nrepair].key = mkey;
+        repair[nrepair].value = ops[best].data;
+        repair[nrepair].value_len = ops[best].data_len;
+        repair[nrepair].expires_at = apr_time_sec(apr_time_now())
+                                     + BEARER_DEFAULT_MAX_TTL;
+        nrepair++;
+    }
+    if (nrepair > 0) {
+        bearer_mc_run(r->server, r->pool, repair, nrepair,
+                      apr_time_from_msec(sconf->timeout_ms));
+    }
+    *cut_off_usec = latest;
+    return 1;
+}
+
+bearer_store_status bearer_fleet_subject_store(request_rec *r,
+                                               const bearer_server_conf *sconf,
+                                               const unsigned char key[BEARER_SUBJECT_KEY_BYTES],
+                                               apr_int64_t cut_off_usec,
+                                               apr_int64_t keep_until)
+{
+    const char *mkey = subject_mc_key(r->pool, key);
+    int n = sconf->memcache->nelts;
+    bearer_mc_op *ops = apr_pcalloc(r->pool, sizeof(*ops) * (apr_size_t)n);
+    unsigned char *sealed = apr_palloc(r->pool, BEARER_RECORD_MAX);
+    apr_size_t len;
+    int stored = 0, i;
+
+    len = bearer_record_seal_cutoff(sconf->secret->key,
+                                    sconf->secret->key_len, mkey,
+                                    strlen(mkey), cut_off_usec, sealed,
+                                    BEARER_RECORD_MAX);
+    if (len == 0) {
+        return BEARER_STORE_UNAVAILABLE;
+    }
+    all_servers(sconf, ops, BEARER_MC_SET, mkey);
+    for (i = 0; i < n; i++) {
+        ops[i].value = sealed;
+        ops[i].value_len = len;
+        ops[i].expires_at = keep_until;
+    }
+    bearer_mc_run(r->server, r->pool, ops, n,
+                  apr_time_from_msec(sconf->timeout_ms));
+    for (i = 0; i < n; i++) {
+        stored += ops[i].status == BEARER_MC_OK;
+    }
+    if (stored == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00224)
+                      "no memcached server took the cut-off %s: answering "
+                      "503", mkey);
+        return BEARER_STORE_UNAVAILABLE;
+    }
+    if (stored < n) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BRRLOG(00225)
+                      "cut-off %s is on %d of %d memcached servers (the "
+                      "others get it when read)", mkey, stored, n);
+    }
+    return BEARER_STORE_OK;
+}
