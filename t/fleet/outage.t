@@ -23,16 +23,8 @@ use Time::HiRes ();
 my ($A, $B) = (0, 1);
 my $f = BearerTest::Fleet->start(recheck => 1, timeout => 1000,
                                  apaches => [ { outage => 'stale' }, { outage => 'closed' } ]);
-my @minted;
 
 plan tests => 37;
-
-sub mint_on {
-    my ($i, $body) = @_;
-    my $t = $f->mint_ok($i, $body);
-    push @minted, $t;
-    return $t;
-}
 
 sub unavailable_ok {
     my ($res, $name) = @_;
@@ -42,12 +34,12 @@ sub unavailable_ok {
 }
 
 # --- before ------------------------------------------------------------------------------
-my $short = mint_on($A, { ttl => 15 });             # cached on A, expires soon
-my $cached_a = mint_on($B);                          # will be cached on A
-my $cached_b = mint_on($A);                          # will be cached on B
-my $uncached = mint_on($B);                          # never used on A
-my $limited = mint_on($A, { max_uses => 50 });       # cached on A
-my @others = map { mint_on($_ % 2 ? $A : $B) } 1 .. 20;
+my $short = $f->mint_on($A, { ttl => 15 });             # cached on A, expires soon
+my $cached_a = $f->mint_on($B);                          # will be cached on A
+my $cached_b = $f->mint_on($A);                          # will be cached on B
+my $uncached = $f->mint_on($B);                          # never used on A
+my $limited = $f->mint_on($A, { max_uses => 50 });       # cached on A
+my @others = map { $f->mint_on($_ % 2 ? $A : $B) } 1 .. 20;
 is($f->code($A, PATH_ANY, $short) . $f->code($A, PATH_ANY, $cached_a) . $f->code($A, PATH_ANY, $limited)
    . $f->code($B, PATH_ANY, $cached_b), '200200200200', 'tokens used on A and on B (now in their caches)');
 
@@ -65,7 +57,7 @@ my @rows = $f->parallel(8, sub {
 });
 my @degraded = map { my @x = split / /; +{ token_id => $x[2], access_token => $x[3] } }
                grep { /^201 / } @rows;
-push @minted, @degraded;
+$f->note_minted(@degraded);
 is(scalar @degraded, 8, 'two servers of three stopped: 8 mints at once on A all get 201')
     or diag(join "\n", map { (split / /)[0] } @rows);
 my @where = map { join ' ', $f->holders($f->token_key($_)) } @degraded;
@@ -137,7 +129,7 @@ is($f->code($B, PATH_ANY, $limited), 200, 'the max_uses token passes again');
 is((json_of($f->info($A, $limited)) || {})->{uses_left}, 48, 'and 2 of its uses were counted');
 is(scalar(map { $f->log_lines($_, qr/BRR00085|BRR00135/) } $A, $B), 0,
    'no server was flushed: none missed a write it had to see');
-my $t_new = mint_on($B);
+my $t_new = $f->mint_on($B);
 is($f->code($A, PATH_ANY, $t_new), 200, 'a token minted now on B passes on A');
 status_is($f->revoke($A, $uncached), 204, 'DELETE by id works again');
 is($f->code($A, PATH_ANY, $uncached), 401, 'A refuses that token at once');
@@ -154,5 +146,5 @@ ok(wait_until(8, sub { ($f->mint($A))[0]->code == 201 }), 'restarted (empty): mi
 ok(wait_until(4, sub { $f->code($A, PATH_ANY, $cached_a) == 401 }),
    'and the old tokens are gone once memcached answers: 401 on A (not served from its cache)');
 
-$f->logs_hold_no_secret_ok(\@minted);
+$f->logs_hold_no_secret_ok;
 $f->stop;
