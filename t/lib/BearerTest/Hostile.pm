@@ -28,7 +28,9 @@ package BearerTest::Hostile;
 #
 # Every answer: never a 5xx (but see outage below); an endpoint 4xx is JSON
 # with a known "error" and an "error_description"; a protected location's
-# 400/401/403 carries an RFC 6750 challenge; a success only where the
+# 400/401/403 carries an RFC 6750 challenge; a request httpd itself
+# refuses (httpd_refusal, from what was sent) gets exactly httpd's own
+# error page, and no other request does; a success only where the
 # request was a good one; no answer holds a token but one a 201 of this
 # generator handed out, nor an operator token.
 #
