@@ -15,7 +15,7 @@ use LWP::UserAgent ();
 use Time::HiRes ();
 
 my $restarts = 6;
-plan tests => 8;
+plan tests => 9;
 
 my $h = BearerTest::Httpd->start(conf => <<'EOF');
 StartServers 2
@@ -38,6 +38,7 @@ my $httpd = Apache::Test::vars('httpd');
 my $ua = LWP::UserAgent->new(keep_alive => 0, timeout => 30);
 
 my $before = json_of($ua->post($h->url(ENDPOINT), Authorization => 'Bearer ' . OPERATOR_TOKEN)) || {};
+BearerTest::record_tokens($before);
 my $load = BearerTest::Load->start(base => $h->url(''), clients => 4,
                                    check => '/p/any/r.txt', max_seconds => 120);
 Time::HiRes::sleep(0.5);
@@ -61,6 +62,7 @@ for my $n (1 .. $restarts) {
 is($done, $restarts, "$restarts graceful restarts under load, each back up");
 
 my $r = $load->stop;
+is(join(', ', @{ $r->{bad_exits} }), '', 'each of the 4 client processes ran to the end and exited cleanly');
 my @minted = grep { $_->[1] == 201 } @{ $r->{mints} };
 my @bad    = grep { $_->[1] != 201 } @{ $r->{mints} };
 my @badchk = grep { $_->[1] != 200 } @{ $r->{checks} };
@@ -78,6 +80,7 @@ is($lost, 0, 'no token lost: every 201 token works after the restarts');
 status_is($ua->get($h->url('/p/any/r.txt'), Authorization => 'Bearer ' . ($before->{access_token} // 'x')),
           200, 'a token minted before the first restart still works');
 my $last = json_of($ua->post($h->url(ENDPOINT), Authorization => 'Bearer ' . OPERATOR_TOKEN)) || {};
+BearerTest::record_tokens($last);
 ok($last->{access_token}, 'the server still mints');
 my $died = () = $h->log =~ /exit signal/g;
 is($died, 0, 'no child died (no "exit signal" in the error log)');

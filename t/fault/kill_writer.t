@@ -18,6 +18,7 @@ use warnings;
 
 use Apache::Test qw(-withtestmore);
 use BearerTest;
+use BearerTest::Fleet qw(HTTP_MARGIN);
 use BearerTest::Httpd;
 use BearerTest::Load;
 use LWP::UserAgent ();
@@ -28,11 +29,17 @@ my $fault_so = Apache::Test::vars('top_dir') . '/t/.build/fault/.libs/mod_bearer
 die "$fault_so is missing: make -f Makefile.apxs fault-module\n" unless -f $fault_so;
 
 my @rounds = qw(hold-lock mid-write hold-lock mid-write);
+# "At once" (docs/hardening.md): once the holder is dead, the lock passes on
+# with nothing to wait for, so a mint that waited for it, and the next
+# mint, take no longer than a request's own HTTP exchange: the HTTP margin
+# the fleet tests state (BearerTest::Fleet), measured from the kill for the
+# waiting mint, around the request alone for the next one.
+my $AT_ONCE = HTTP_MARGIN;
 # BEARER_FAULT_MUTEX=fcntl (flock, sysvsem, posixsem, pthread) runs the same
 # with another "Mutex" mechanism for bearer-table; docs/hardening.md has the
 # results. Default: httpd's default (a robust pthread mutex here).
 my $mutex = $ENV{BEARER_FAULT_MUTEX} ? "Mutex $ENV{BEARER_FAULT_MUTEX} bearer-table\n" : '';
-plan tests => 4 * @rounds + 2 * (grep { $_ eq 'hold-lock' } @rounds) + 9;
+plan tests => 4 * @rounds + 2 * (grep { $_ eq 'hold-lock' } @rounds) + 10;
 
 my $h = BearerTest::Httpd->start(so => $fault_so, mpm => 'prefork', conf => $mutex . <<'EOF');
 StartServers 6
@@ -88,11 +95,20 @@ sub sabotage {
     return ($victim, $id, $pid);
 }
 
+# A process that still runs (not gone, not a zombie).
+sub alive {
+    my ($pid) = @_;
+    open my $fh, '<', "/proc/$pid/stat" or return 0;
+    my $stat = <$fh> // '';
+    my ($state) = $stat =~ /\) (\S)/;
+    return defined $state && $state ne 'Z' && $state ne 'X';
+}
+
 my $kills = 0;
 my (@stalled_ids, @killed);
 for my $fault (@rounds) {
     my ($victim, $id, $client) = sabotage($fault);
-    ok($victim, "$fault: a child stopped there")
+    ok($victim && alive($victim), "$fault: a child stopped there, alive")
         or next;
     # While it holds the lock, other mints wait; lookups do not.
     my $res = $ua->get($h->url('/plain/r.txt'));
@@ -105,21 +121,29 @@ for my $fault (@rounds) {
         die "fork: $!" unless defined $waiter;
         if (!$waiter) {
             my $u = LWP::UserAgent->new(keep_alive => 0, timeout => 60);
-            my $code = $u->post($h->url(ENDPOINT), Authorization => 'Bearer ' . OPERATOR_TOKEN)->code;
-            if (open my $fh, '>', $waited) { print {$fh} $code; close $fh }
+            my $res = $u->post($h->url(ENDPOINT), Authorization => 'Bearer ' . OPERATOR_TOKEN);
+            my $at = Time::HiRes::time();
+            BearerTest::record_tokens(json_of($res)) if $res->code == 201;
+            if (open my $fh, '>', $waited) { printf {$fh} "%d %.6f", $res->code, $at; close $fh }
             POSIX::_exit(0);
         }
         Time::HiRes::sleep(0.7);
         ok(waitpid($waiter, POSIX::WNOHANG()) == 0, "$fault: a mint sent meanwhile waits for the lock");
     }
-    ok(kill('KILL', $victim), "$fault: SIGKILL sent to it");
+    my $killed_at = Time::HiRes::time();
+    kill 'KILL', $victim;
+    # gone, or a zombie until httpd's parent reaps it
+    ok(wait_until(5, sub { !alive($victim) }), "$fault: SIGKILLed, the child is gone");
     $kills++;
     push @killed, $victim;
     if ($waiter) {
         waitpid $waiter, 0;
         open my $fh, '<', $waited;
-        my $code = $fh ? <$fh> : 'none';
-        is($code, 201, "$fault: and gets its 201 once the holder is dead");
+        my ($code, $at) = split / /, ($fh ? <$fh> : '') // '';
+        my $after = defined $at ? $at - $killed_at : 999;
+        ok(($code // 0) == 201 && $after <= $AT_ONCE,
+           sprintf("%s: and gets its 201 at once when the holder is dead: %s, %.3f s after the "
+                   . "kill (at most %.2f s)", $fault, $code // 'no answer', $after, $AT_ONCE));
         unlink $waited;
     }
     push @stalled_ids, $id if $fault eq 'mid-write';
@@ -128,12 +152,15 @@ for my $fault (@rounds) {
     my $t0 = Time::HiRes::time();
     my $mres = $ua->post($h->url(ENDPOINT), Authorization => 'Bearer ' . OPERATOR_TOKEN);
     my $took = Time::HiRes::time() - $t0;
-    ok($mres->code == 201 && $took < 10,
-       sprintf("%s: the next mint after the kill: %d in %.2f s", $fault, $mres->code, $took));
+    BearerTest::record_tokens(json_of($mres)) if $mres->code == 201;
+    ok($mres->code == 201 && $took <= $AT_ONCE,
+       sprintf("%s: the next mint after the kill: %d in %.3f s (at most %.2f s)", $fault,
+               $mres->code, $took, $AT_ONCE));
     Time::HiRes::sleep(0.5);
 }
 
 my $r = $load->stop;
+is(join(', ', @{ $r->{bad_exits} }), '', 'each of the 4 client processes ran to the end and exited cleanly');
 my @mints  = @{ $r->{mints} };
 my @checks = @{ $r->{checks} };
 my @minted = grep { $_->[1] == 201 } @mints;
@@ -166,6 +193,7 @@ ok(@stalled_ids == 2 && !@stuck, 'the tokens killed mid-write are unknown (404),
 my $res = $ua->post($h->url(ENDPOINT), Authorization => 'Bearer ' . OPERATOR_TOKEN);
 status_is($res, 201, 'the server still mints');
 my $tok = json_of($res) || {};
+BearerTest::record_tokens($tok);
 status_is($ua->get($h->url('/p/any/r.txt'), Authorization => 'Bearer ' . ($tok->{access_token} // 'x')),
           200, 'and the new token works');
 

@@ -12,16 +12,21 @@ use warnings;
 
 use Apache::Test qw(-withtestmore);
 use BearerTest;
-use BearerTest::Fleet qw(PATH_ANY PREFORK_ROOM nap);
+use BearerTest::Fleet qw(PATH_ANY PREFORK_ROOM HTTP_MARGIN nap);
 use BearerTest::Load;
 use Time::HiRes ();
 
 my ($A, $B) = (0, 1);
 my $RESTARTS = 3;               # of each Apache, alternating
 my $RECHECK = 1;
+# The longest a request may wait while an Apache restarts gracefully
+# (docs/hardening.md): connections that arrive while the parent replaces
+# its children wait for the new generation, which the parent starts on its
+# one-second maintenance tick; + the HTTP margin of BearerTest::Fleet.
+my $RESTART_WAIT = 1.0;
 my $f = BearerTest::Fleet->start(replicas => 2, recheck => $RECHECK, conf => PREFORK_ROOM);
 my $httpd = Apache::Test::vars('httpd');
-plan tests => 8;
+plan tests => 10;
 
 my $before = $f->mint_ok($A);
 my $load = BearerTest::Load->start(bases => [ $f->url($A, ''), $f->url($B, '') ],
@@ -67,7 +72,11 @@ is($t->{failed} + $t->{status5xx}, 0, sprintf('%d requests: %d without an answer
                                               $t->{requests}, $t->{failed}, $t->{status5xx}));
 ok(!@wrong, 'every answer as expected (201, 200 on A and B, 204, 401)')
     or diag("unexpected answers: @wrong");
-note(sprintf 'the longest request took %.2f s (%s)', $t->{max}, $t->{slowest});
+ok($t->{requests} && $t->{max} <= $RESTART_WAIT + HTTP_MARGIN,
+   sprintf('each request within %.2f s (%.1f s of a graceful restart + HTTP margin): '
+           . 'the longest took %.2f s (%s)', $RESTART_WAIT + HTTP_MARGIN, $RESTART_WAIT,
+           $t->{max}, $t->{slowest}));
+is(join(', ', @{ $r->{bad_exits} }), '', 'each of the 4 client processes ran to the end and exited cleanly');
 
 nap($RECHECK + 0.2);            # no cache copy is trusted any more
 my (@lost, @resurrected);

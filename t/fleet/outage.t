@@ -17,22 +17,15 @@ use warnings;
 
 use Apache::Test qw(-withtestmore);
 use BearerTest;
-use BearerTest::Fleet qw(PATH_ANY PATH_A nap);
+use BearerTest::Fleet qw(PATH_ANY PATH_A nap wait_bound);
 use Time::HiRes ();
 
 my ($A, $B) = (0, 1);
-my $f = BearerTest::Fleet->start(recheck => 1, timeout => 1000,
+my $TIMEOUT = 1000;      # ms: BearerMemcacheTimeout
+my $f = BearerTest::Fleet->start(recheck => 1, timeout => $TIMEOUT,
                                  apaches => [ { outage => 'stale' }, { outage => 'closed' } ]);
-my @minted;
 
-plan tests => 37;
-
-sub mint_on {
-    my ($i, $body) = @_;
-    my $t = $f->mint_ok($i, $body);
-    push @minted, $t;
-    return $t;
-}
+plan tests => 38;
 
 sub unavailable_ok {
     my ($res, $name) = @_;
@@ -42,12 +35,12 @@ sub unavailable_ok {
 }
 
 # --- before ------------------------------------------------------------------------------
-my $short = mint_on($A, { ttl => 15 });             # cached on A, expires soon
-my $cached_a = mint_on($B);                          # will be cached on A
-my $cached_b = mint_on($A);                          # will be cached on B
-my $uncached = mint_on($B);                          # never used on A
-my $limited = mint_on($A, { max_uses => 50 });       # cached on A
-my @others = map { mint_on($_ % 2 ? $A : $B) } 1 .. 20;
+my $short = $f->mint_on($A, { ttl => 15 });             # cached on A, expires soon
+my $cached_a = $f->mint_on($B);                          # will be cached on A
+my $cached_b = $f->mint_on($A);                          # will be cached on B
+my $uncached = $f->mint_on($B);                          # never used on A
+my $limited = $f->mint_on($A, { max_uses => 50 });       # cached on A
+my @others = map { $f->mint_on($_ % 2 ? $A : $B) } 1 .. 20;
 is($f->code($A, PATH_ANY, $short) . $f->code($A, PATH_ANY, $cached_a) . $f->code($A, PATH_ANY, $limited)
    . $f->code($B, PATH_ANY, $cached_b), '200200200200', 'tokens used on A and on B (now in their caches)');
 
@@ -65,21 +58,27 @@ my @rows = $f->parallel(8, sub {
 });
 my @degraded = map { my @x = split / /; +{ token_id => $x[2], access_token => $x[3] } }
                grep { /^201 / } @rows;
-push @minted, @degraded;
+$f->note_minted(@degraded);
 is(scalar @degraded, 8, 'two servers of three stopped: 8 mints at once on A all get 201')
     or diag(join "\n", map { (split / /)[0] } @rows);
 my @where = map { join ' ', $f->holders($f->token_key($_)) } @degraded;
 is(scalar(grep { $_ ne '2' } @where), 0, 'each stored on the live server')
     or diag("holders: @where");
-my @slow = grep { (split / /)[1] >= 3.5 } @rows;
-is(scalar @slow, 0, 'each within two BearerMemcacheTimeout (1 s) and a margin') or diag(join ', ', map { (split / /)[1] } @slow);
+# Each request's own time (taken around the request in its process): at
+# most one timeout + 50 ms for memcached, however many servers fail
+# during it (contract, fleet promises), + the tests' HTTP margin.
+my @slow = grep { (split / /)[1] > wait_bound($TIMEOUT) } @rows;
+ok(@rows == 8 && !@slow, sprintf 'each within %.2f s (BearerMemcacheTimeout %d ms + 50 ms '
+   . '+ HTTP margin), the slowest %.2f s', wait_bound($TIMEOUT), $TIMEOUT,
+   (sort { $b <=> $a } map { (split / /)[1] } @rows)[0] // 0)
+    or diag('slow mints (s): ' . join ', ', map { (split / /)[1] } @slow);
+my $mark = $f->time_mark;
 my ($res, $json) = $f->mint($A);
 is($res->code, 201, 'the next mint too');
 
 # --- all three stopped ---------------------------------------------------------------------
 $f->pause_mc(2);
 nap(1.2);                                           # past BearerCacheRecheck
-my $t0 = Time::HiRes::time();
 is($f->code($A, PATH_ANY, $cached_a), 200, 'all stopped, stale: a token cached on A passes on A');
 is($f->code($A, PATH_ANY, $cached_b), 200, 'so does one A minted (cached when minted)');
 unavailable_ok($f->check($A, PATH_ANY, $uncached), 'stale: a token A has not cached: 503 with Retry-After');
@@ -104,8 +103,6 @@ unavailable_ok($f->check($B, PATH_ANY, $uncached), 'closed: one B has not cached
 ($res) = $f->mint($B);
 unavailable_ok($res, 'closed: minting on B: 503');
 unavailable_ok($f->info($B, $cached_b), 'GET by id on B: 503');
-ok(Time::HiRes::time() - $t0 < 15, 'all of that took a few seconds, not a timeout each')
-    or diag(sprintf '%.1f s', Time::HiRes::time() - $t0);
 
 # The short-lived token passes on A until it expires, then no more.
 my (%before, %after);
@@ -121,8 +118,11 @@ ok(%before && join(',', sort keys %before) eq '200', 'stale: a cached token pass
 ok(%after && !$after{200}, '...and not after it')
     or diag(join ', ', map { "$_ x $after{$_}" } sort keys %after);
 
+$f->requests_within_ok($mark, $TIMEOUT, 'two, then three servers stopped: A and B');
+
 # --- back ----------------------------------------------------------------------------------
 # Each Apache asks a server again 2 s after it last failed: give them a few.
+$mark = $f->time_mark;
 $f->resume_mc($_) for 0 .. 2;
 my @live = ($cached_a, $cached_b, $uncached, @others, @degraded);
 my $bad;
@@ -137,7 +137,7 @@ is($f->code($B, PATH_ANY, $limited), 200, 'the max_uses token passes again');
 is((json_of($f->info($A, $limited)) || {})->{uses_left}, 48, 'and 2 of its uses were counted');
 is(scalar(map { $f->log_lines($_, qr/BRR00085|BRR00135/) } $A, $B), 0,
    'no server was flushed: none missed a write it had to see');
-my $t_new = mint_on($B);
+my $t_new = $f->mint_on($B);
 is($f->code($A, PATH_ANY, $t_new), 200, 'a token minted now on B passes on A');
 status_is($f->revoke($A, $uncached), 204, 'DELETE by id works again');
 is($f->code($A, PATH_ANY, $uncached), 401, 'A refuses that token at once');
@@ -154,5 +154,6 @@ ok(wait_until(8, sub { ($f->mint($A))[0]->code == 201 }), 'restarted (empty): mi
 ok(wait_until(4, sub { $f->code($A, PATH_ANY, $cached_a) == 401 }),
    'and the old tokens are gone once memcached answers: 401 on A (not served from its cache)');
 
-$f->logs_hold_no_secret_ok(\@minted);
+$f->requests_within_ok($mark, $TIMEOUT, 'memcached back, then all killed and restarted: A and B');
+$f->logs_hold_no_secret_ok;
 $f->stop;

@@ -1,36 +1,30 @@
 # SPDX-License-Identifier: Apache-2.0
 # A memcached server that accepts connections but never answers (SIGSTOP)
-# must cost each request at most about BearerMemcacheTimeout
-# (docs/directives.md), whatever the request: validating
-# (BearerCacheRecheck 0, so each one asks memcached), validating a max_uses
-# token, minting, GET and DELETE by id. The Apaches say once that it went
-# away (BRR00083), not once per request, and once that it is back
-# (BRR00084). Nothing is lost on the way: every token answers as it should
-# during the pause and after it.
+# must cost each request at most BearerMemcacheTimeout + 50 ms (the
+# fleet promises in docs/fleet.md), whatever the request: validating (BearerCacheRecheck 0, so each
+# one asks memcached), validating a max_uses token, minting, GET and DELETE
+# by id. The Apaches say once that it went away (BRR00083), not once per
+# request, and once that it is back (BRR00084). Nothing is lost on the way:
+# every token answers as it should during the pause and after it.
 use strict;
 use warnings;
 
 use Apache::Test qw(-withtestmore);
 use BearerTest;
-use BearerTest::Fleet qw(PATH_ANY PATH_A nap);
+use BearerTest::Fleet qw(PATH_ANY PATH_A nap wait_bound);
 
 my ($A, $B) = (0, 1);
 my $TIMEOUT = 500;                  # ms (not less: a loaded machine)
-my $LIMIT = 2.0;                    # s: the timeout plus a generous margin
+# s: the contract's bound on a request's wait for memcached (the timeout
+# + 50 ms), + the tests' HTTP margin (BearerTest::Fleet): each request is
+# timed around itself alone
+my $LIMIT = wait_bound($TIMEOUT);
 my $f = BearerTest::Fleet->start(timeout => $TIMEOUT, recheck => 0);
-my @minted;
 
 plan tests => 18;
 
-sub mint_on {
-    my ($i, $body) = @_;
-    my $t = $f->mint_ok($i, $body);
-    push @minted, $t;
-    return $t;
-}
-
-my @tokens = map { mint_on($_ % 2 ? $A : $B, { scopes => ['a'] }) } 1 .. 20;
-my @limited = map { mint_on($_ % 2 ? $A : $B, { scopes => ['a'], max_uses => 1000 }) } 1 .. 6;
+my @tokens = map { $f->mint_on($_ % 2 ? $A : $B, { scopes => ['a'] }) } 1 .. 20;
+my @limited = map { $f->mint_on($_ % 2 ? $A : $B, { scopes => ['a'], max_uses => 1000 }) } 1 .. 6;
 my $bad = grep { $f->code($A, PATH_A, $_) != 200 || $f->code($B, PATH_A, $_) != 200 } @tokens, @limited;
 is($bad, 0, '26 tokens pass on A and B');
 
@@ -51,7 +45,7 @@ sub timed {
     my $s = $res->{fleet_elapsed};
     $count{$kind}++;
     $worst = $s if $s > $worst;
-    push @{ $slow{$kind} }, sprintf('%.2f s', $s) if $s >= $LIMIT;
+    push @{ $slow{$kind} }, sprintf('%.2f s', $s) if $s > $LIMIT;
     push @{ $wrong{$kind} }, $res->code unless $res->code == $expect;
     return $res;
 }
@@ -68,11 +62,11 @@ while (time < $until) {
         my $res = timed(mint => 201, $f->request($i, POST => ENDPOINT,
                         token => OPERATOR_TOKEN, json => { scopes => ['a'] }));
         my $new = json_of($res);
-        push @minted, $new if $res->code == 201;
+        $f->note_minted($new) if $res->code == 201;
         push @during, $new if $res->code == 201;
         timed(get => 200, $f->info($i, $t));
         if ($res->code == 201) {
-            my $victim = mint_on(1 - $i);
+            my $victim = $f->mint_on(1 - $i);
             timed(delete => 204, $f->revoke($i, $victim));
             push @revoked, $victim;
         }
@@ -82,7 +76,9 @@ while (time < $until) {
     nap(0.1);
 }
 for my $kind (qw(validate max_uses mint get delete validate_new)) {
-    ok(!$slow{$kind}, "memcached stopped: each of $count{$kind} requests ($kind) took < $LIMIT s")
+    ok($count{$kind} && !$slow{$kind}, sprintf 'memcached stopped: each of %d requests (%s) '
+       . 'took at most %.2f s (timeout %d ms + 50 ms + HTTP margin)', $count{$kind} // 0, $kind,
+       $LIMIT, $TIMEOUT)
         or diag('slow: ' . join ', ', @{ $slow{$kind} });
 }
 note(sprintf 'the slowest took %.2f s', $worst);
@@ -128,5 +124,5 @@ is($bad, 0, 'and each live token is on at least 2 servers');
 $bad = grep { scalar($f->holders($f->token_key($_))) < 2 } @revoked;
 is($bad, 0, 'each revoked one has tombstones on at least 2 servers');
 
-$f->logs_hold_no_secret_ok(\@minted);
+$f->logs_hold_no_secret_ok;
 $f->stop;

@@ -46,9 +46,6 @@ use BearerTest::Httpd ();
 use BearerTest::Ports ();
 use BearerTest::Secrets ();
 use File::Temp ();
-use HTTP::Request ();
-use JSON::PP ();
-use LWP::UserAgent ();
 
 my $seed  = $ENV{BEARER_HOSTILE_SEED} // (time ^ $$) % 1_000_000;
 my $count = $ENV{BEARER_HOSTILE_FLEET_COUNT} // 3000;
@@ -136,31 +133,19 @@ ServerLimit 4
 EOF
 );
 
-my $ua = LWP::UserAgent->new(keep_alive => 0, timeout => 30, requests_redirectable => []);
-my $JSON = JSON::PP->new->canonical;
+# The two virtual hosts join the fleet's Apaches, reached by their Host
+# header: $f->request and $f->mint_on work on them.
+my %at = map { $_ => $f->attach($web, host => $host{$_}) } qw(stale closed);
 
 # call($mode, METHOD => $path, token => $t, json => $ref) on one vhost.
 sub call {
-    my ($mode, $method, $path, %o) = @_;
-    my $r = HTTP::Request->new($method => "http://127.0.0.1:$port$path");
-    $r->header(Host => $host{$mode});
-    $r->header(Authorization => "Bearer $o{token}") if defined $o{token};
-    if (exists $o{json}) {
-        $r->header('Content-Type' => 'application/json');
-        $r->content($JSON->encode($o{json}));
-    }
-    $r->header('Content-Length' => length($r->content // '')) if $method eq 'POST';
-    return $ua->request($r);
+    my ($mode, @rest) = @_;
+    return $f->request($at{$mode}, @rest);
 }
 
 sub mint_on {
     my ($mode, $scopes) = @_;
-    my $res = call($mode, POST => ENDPOINT, token => OPERATOR_TOKEN,
-                   json => { scopes => $scopes });
-    my $json = json_of($res);
-    die "mint on $host{$mode} failed: " . BearerTest::describe($res) . "\n"
-        unless $res->code == 201 && ref $json eq 'HASH' && $json->{access_token};
-    return $json;
+    return $f->mint_on($at{$mode}, { scopes => $scopes });
 }
 
 # ---- the tokens the generator knows -------------------------------------------
@@ -170,10 +155,8 @@ sub mint_on {
 # second; the third stays up throughout.
 my ($K, $J, $L) = (0, 1, 2);
 my @known;
-my @all_minted;
 sub known {
     my ($t, $what, $state, $scopes) = @_;
-    push @all_minted, $t;
     push @known, { token => $t->{access_token}, id => $t->{token_id}, what => $what,
                    state => $state, scopes => $scopes };
     return $t;
@@ -194,7 +177,6 @@ for my $n (1 .. 2) {
 
 # Values an attacker wrote: garbage, and another token's sealed value.
 my $other = mint_on('stale', ['chat:write']);
-push @all_minted, $other;
 my $other_value = $f->mc_get(($f->holders($f->token_key($other)))[0], $f->token_key($other));
 my @garbage = ('garbage ' x 10, $other_value);
 for my $n (0 .. 1) {
@@ -226,7 +208,6 @@ for my $n (0 .. 1) {
     for (1 .. 20) {
         $t = mint_on($n ? 'stale' : 'closed', ['stream:view']);
         last if grep { $_ == $K } $f->holders($f->token_key($t));
-        push @all_minted, $t;
     }
     die "no token placed on memcached 1 in 20 mints\n"
         unless grep { $_ == $K } $f->holders($f->token_key($t));
@@ -236,7 +217,6 @@ for my $n (0 .. 1) {
 
 # Material for the generator's mutations and its item paths.
 my $good = mint_on('stale', ['stream:view']);
-push @all_minted, $good;
 
 my $h = BearerTest::Hostile->new(
     port  => $port,
@@ -250,7 +230,8 @@ my %run;
 sub phase_ok {
     my ($phase, $run, $fivexx_name) = @_;
     diag($_) for $h->report($run, $phase);
-    is($run->{sent}, $phase_count{$phase}, "$phase: $phase_count{$phase} requests sent (seed $seed)");
+    is($run->{answered}, $phase_count{$phase},
+       "$phase: $phase_count{$phase} requests sent (seed $seed), each answered");
     my @fivexx = $h->problems($run, '5xx');
     is(scalar @fivexx, 0, "$phase: $fivexx_name")
         or diag(join "\n", @fivexx[0 .. ($#fivexx > 9 ? 9 : $#fivexx)]);
@@ -334,7 +315,8 @@ ok(!grep({ $back[$_] <= $before[$_] } 0 .. 2),
    'resumed: the Apache finds all three servers answering again (BRR00084)')
     or diag("before: @before, now: @back");
 my ($replayed, @replay_problems) = $h->replay_outage_mints;
-is(scalar @replay_problems, 0, "every mint that got 503 in the outage gets its 201 now ($replayed)")
+ok($replayed > 0 && !@replay_problems,
+   "every mint that got 503 in the outage ($replayed, not none) gets its 201 now")
     or diag(join "\n", @replay_problems[0 .. ($#replay_problems > 9 ? 9 : $#replay_problems)]);
 
 # ---- over all phases ------------------------------------------------------------------
@@ -360,7 +342,6 @@ ok($known_checks > $count / 25, "known tokens were sent whole and checked exactl
 # The fleet still works: a mint on one host passes on the other.
 my $t1 = mint_on('stale', ['stream:view']);
 my $t2 = mint_on('closed', ['stream:view']);
-push @all_minted, $t1, $t2;
 is(call('closed', GET => '/p/view/r.txt', token => $t1->{access_token})->code
    . ' ' . call('stale', GET => '/p/view/r.txt', token => $t2->{access_token})->code,
    '200 200', 'afterwards both hosts mint tokens that work on the other');
@@ -374,7 +355,7 @@ is(scalar @$emerg, 0, 'the module logged nothing critical')
 # No token, operator token or secret in the log.
 my $log = $web->log;
 my @leaks;
-for my $t (@all_minted, map { { access_token => $_ } } keys %{ $h->{fresh} }) {
+for my $t ($f->minted, map { { access_token => $_ } } keys %{ $h->{fresh} }) {
     push @leaks, 'a token' if index($log, $t->{access_token}) >= 0;
 }
 for my $s (OPERATOR_TOKEN, OPERATOR_TOKEN_2, FLEET_SECRET) {

@@ -42,7 +42,7 @@ my $run = $h->run($count);
 
 diag($_) for $h->report($run);
 
-is($run->{sent}, $count, "$count requests sent (seed $seed)");
+is($run->{answered}, $count, "$count requests sent (seed $seed), each answered");
 my $by_cat = $h->counts($run);
 ok(($by_cat->{auth} // 0) > $count / 10, 'malformed Authorization headers at a protected location');
 ok(($by_cat->{'auth-binary'} // 0) > 10, 'binary bytes in Authorization headers');

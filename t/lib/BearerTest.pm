@@ -164,7 +164,9 @@ sub mint {
         $req{json} = $body;
     }
     my $res = req(POST => $o{endpoint} || ENDPOINT, %req);
-    return ($res, json_of($res));
+    my $json = json_of($res);
+    record_tokens($json) if $res->code == 201 && ref $json eq 'HASH';
+    return ($res, $json);
 }
 
 # Like mint, but dies (failing the file) unless the answer is a 201 with
@@ -301,6 +303,41 @@ sub corrupt_token {
     my $c = substr($token, $pos, 1);
     substr($token, $pos, 1) = $c eq 'A' ? 'B' : 'A';
     return $token;
+}
+
+# ---- the tokens a run minted --------------------------------------------------
+
+# Every token the helpers mint (mint, BearerTest::Fleet, BearerTest::Load,
+# BearerTest::Hostile) is noted in the run directory, one file per process
+# under ${BEARER_T_RUN}/minted/ (mode 0600; never in a log, never in the
+# test output), so that t/zz_logs can look for any piece of any of them in
+# every log of the run. Takes token strings or mint answers (hashes).
+sub record_tokens {
+    my @tokens = grep { defined && length } map { ref $_ ? $_->{access_token} : $_ } @_;
+    my $run = $ENV{BEARER_T_RUN};
+    return unless @tokens && defined $run && -d $run;
+    my $old = umask 077;
+    mkdir "$run/minted";
+    if (open my $fh, '>>', "$run/minted/$$") {
+        print {$fh} map { "$_\n" } @tokens;
+        close $fh;
+    }
+    umask $old;
+    return;
+}
+
+# Every token recorded so far in this run.
+sub recorded_tokens {
+    my $run = $ENV{BEARER_T_RUN};
+    my %seen;
+    for my $file (glob "$run/minted/*") {
+        open my $fh, '<', $file or next;
+        while (my $t = <$fh>) {
+            chomp $t;
+            $seen{$t} = 1 if length $t;
+        }
+    }
+    return sort keys %seen;
 }
 
 # ---- misc ------------------------------------------------------------------

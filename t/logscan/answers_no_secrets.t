@@ -6,7 +6,9 @@
 # user and token id, an SSI page that dumps its whole environment behind
 # AuthType Bearer, forwarded headers on) gets a battery of requests that
 # carry tokens: mint, use, GET, DELETE, revoked, forged, malformed, refused
-# scope, every error of the endpoint, TRACE. Then:
+# scope, every error of the endpoint, TRACE, each answered with the status
+# it should. Then (a token or an operator token counts when any 16
+# characters in a row of it are there):
 #   - no answer holds a token, an operator token or the secret (but the
 #     201 that hands out its own token);
 #   - the environment dump holds the BEARER_* variables and no token;
@@ -25,7 +27,7 @@ use BearerTest::Secrets ();
 use HTTP::Request ();
 use LWP::UserAgent ();
 
-plan tests => 9;
+plan tests => 10;
 
 my $run  = $ENV{BEARER_T_RUN};
 my $mods = '/usr/lib/apache2/modules';
@@ -64,7 +66,7 @@ EOF
 my $access_log = "$run/secrets-access_log";
 
 my $ua = LWP::UserAgent->new(keep_alive => 0, timeout => 30);
-my (@answers, %tokens);
+my (@answers, %tokens, @unexpected);
 sub send_req {
     my ($method, $path, %o) = @_;
     my $r = HTTP::Request->new($method => $h->url($path));
@@ -74,14 +76,17 @@ sub send_req {
     $r->content($o{body}) if defined $o{body};
     my $res = $ua->request($r);
     push @answers, [ "$method $path", $res ];
+    push @unexpected, redact("$method $path: " . $res->code . ", not $o{expect}")
+        unless $res->code == $o{expect};
     return $res;
 }
 sub mint_here {
     my ($body) = @_;
-    my $res = send_req(POST => ENDPOINT, token => OPERATOR_TOKEN, body => $body // '{}');
+    my $res = send_req(POST => ENDPOINT, token => OPERATOR_TOKEN, body => $body // '{}', expect => 201);
     my $json = json_of($res) || {};
     die "mint failed: " . $res->code . "\n" unless $json->{access_token};
     $tokens{ $json->{access_token} } = $json->{token_id};
+    BearerTest::record_tokens($json);
     return $json;
 }
 
@@ -91,52 +96,68 @@ my $t2 = mint_here('{"scopes": ["chat:write"]}');
 my $t3 = mint_here('{"max_uses": 1}');
 my $op = OPERATOR_TOKEN;
 
-send_req(GET => '/p/any/r.txt', token => $t1->{access_token});
-my $env = send_req(GET => '/p/env/', token => $t1->{access_token});
-send_req(GET => '/p/env/', token => $op);
-send_req(GET => '/p/view/r.txt', token => $t2->{access_token});                 # 403
-send_req(GET => '/p/any/r.txt', token => $t3->{access_token}) for 1 .. 2;      # 200, 401
-send_req(GET => token_path($t1->{token_id}), token => $op);
-send_req(GET => token_path('self'), token => $t1->{access_token});
-send_req(GET => token_path('self'), token => $op);                              # 403
-send_req(DELETE => token_path('self'), token => $t2->{access_token});           # 204
-send_req(GET => '/p/any/r.txt', token => $t2->{access_token});                  # 401 revoked
-send_req(GET => '/p/any/r.txt', token => corrupt_token($t1->{access_token}));   # 401
-send_req(GET => '/p/any/r.txt', auth => "Bearer $t1->{access_token} x");        # 400
-send_req(GET => '/p/any/r.txt', auth => "Bearer $op, $t1->{access_token}");     # 400
-send_req(GET => '/p/any/r.txt', auth => "Basic $t1->{access_token}");           # 401
-send_req(POST => ENDPOINT, token => $t1->{access_token}, body => '{}');         # 403
-send_req(PUT => ENDPOINT, token => $op, body => '{}');                          # 405
-send_req(TRACE => ENDPOINT, token => $op);                                      # 405
-send_req(TRACE => token_path($t1->{token_id}), token => $t1->{access_token});   # 405
-send_req(POST => ENDPOINT, token => $op, body => '{"ttl": 1' . (' ' x 17000) . '}');  # 413
-send_req(POST => ENDPOINT, token => $op, body => 'ttl=1', ct => 'text/plain');  # 415
-send_req(POST => ENDPOINT, token => $op, body => '{"ttl": "x"}');               # 400
-send_req(POST => ENDPOINT, token => $op, body => '{"scopes": ["a b"]}');        # 400
-send_req(POST => ENDPOINT, token => forge_token(), body => '{}');               # 401
-send_req(DELETE => token_path($t1->{token_id}), token => $op);                  # 204
-send_req(DELETE => token_path($t1->{token_id}), token => $op);                  # 404
-send_req(GET => '/p/any/r.txt', token => $t1->{access_token});                  # 401
+send_req(GET => '/p/any/r.txt', token => $t1->{access_token}, expect => 200);
+my $env = send_req(GET => '/p/env/', token => $t1->{access_token}, expect => 200);
+send_req(GET => '/p/env/', token => $op, expect => 200);                       # the operator too
+send_req(GET => '/p/view/r.txt', token => $t2->{access_token}, expect => 403);
+send_req(GET => '/p/any/r.txt', token => $t3->{access_token}, expect => 200);  # max_uses 1
+send_req(GET => '/p/any/r.txt', token => $t3->{access_token}, expect => 401);  # used up
+send_req(GET => token_path($t1->{token_id}), token => $op, expect => 200);
+send_req(GET => token_path('self'), token => $t1->{access_token}, expect => 200);
+send_req(GET => token_path('self'), token => $op, expect => 403);
+send_req(DELETE => token_path('self'), token => $t2->{access_token}, expect => 204);
+send_req(GET => '/p/any/r.txt', token => $t2->{access_token}, expect => 401);  # revoked
+send_req(GET => '/p/any/r.txt', token => corrupt_token($t1->{access_token}), expect => 401);
+send_req(GET => '/p/any/r.txt', auth => "Bearer $t1->{access_token} x", expect => 400);
+send_req(GET => '/p/any/r.txt', auth => "Bearer $op, $t1->{access_token}", expect => 400);
+send_req(GET => '/p/any/r.txt', auth => "Basic $t1->{access_token}", expect => 401);
+send_req(POST => ENDPOINT, token => $t1->{access_token}, body => '{}', expect => 403);
+send_req(PUT => ENDPOINT, token => $op, body => '{}', expect => 405);
+send_req(TRACE => ENDPOINT, token => $op, expect => 405);
+send_req(TRACE => token_path($t1->{token_id}), token => $t1->{access_token}, expect => 405);
+send_req(POST => ENDPOINT, token => $op, body => '{"ttl": 1' . (' ' x 17000) . '}', expect => 413);
+send_req(POST => ENDPOINT, token => $op, body => 'ttl=1', ct => 'text/plain', expect => 415);
+send_req(POST => ENDPOINT, token => $op, body => '{"ttl": "x"}', expect => 400);
+send_req(POST => ENDPOINT, token => $op, body => '{"scopes": ["a b"]}', expect => 400);
+send_req(POST => ENDPOINT, token => forge_token(), body => '{}', expect => 401);
+send_req(DELETE => token_path($t1->{token_id}), token => $op, expect => 204);
+send_req(DELETE => token_path($t1->{token_id}), token => $op, expect => 404);
+send_req(GET => '/p/any/r.txt', token => $t1->{access_token}, expect => 401);
 
 # ---- answers -------------------------------------------------------------------
 my %secret = (
-    'the first operator token'  => BearerTest::Secrets::OPERATOR_TOKEN,
-    'the second operator token' => BearerTest::Secrets::OPERATOR_TOKEN_2,
-    'the secret'                => BearerTest::Secrets::SECRET_ACME,
+    'the secret' => BearerTest::Secrets::SECRET_ACME,
 );
+# Any 16 characters in a row of a token or an operator token count as a
+# leak (a token cut short, or split over two lines); the secret whole.
+my %piece;
+sub pieces_of {
+    my ($what, $t) = @_;
+    $piece{ substr($t, $_, 16) } = $what for 0 .. length($t) - 16;
+}
+pieces_of('the first operator token', BearerTest::Secrets::OPERATOR_TOKEN);
+pieces_of('the second operator token', BearerTest::Secrets::OPERATOR_TOKEN_2);
+pieces_of("token $tokens{$_}", $_) for keys %tokens;
+
+# What $text holds of them; $allowed: the one token it may hold (a 201's).
 sub leaks {
     my ($text, $allowed) = @_;
-    my @found;
+    my %found;
     for my $what (sort keys %secret) {
-        push @found, $what if index($text, $secret{$what}) >= 0;
+        $found{$what} = 1 if index($text, $secret{$what}) >= 0;
     }
-    for my $t (sort keys %tokens) {
-        next if defined $allowed && $t eq $allowed;
-        push @found, "token $tokens{$t}" if index($text, $t) >= 0;
+    my $rest = $text;
+    $rest =~ s/\Q$allowed\E//g if defined $allowed;
+    while ($rest =~ m{([A-Za-z0-9_~+/.=-]{16,})}g) {
+        my $chars = $1;
+        for my $i (0 .. length($chars) - 16) {
+            my $what = $piece{ substr($chars, $i, 16) } or next;
+            $found{$what} = 1;
+        }
     }
-    push @found, 'a token-shaped string'
-        if !defined $allowed && $text =~ /\bbt_[A-Za-z0-9_-]{49}(?![A-Za-z0-9_-])/;
-    return @found;
+    $found{'a token-shaped string'} = 1
+        if $rest =~ /\bbt_[A-Za-z0-9_-]{49}(?![A-Za-z0-9_-])/;
+    return sort keys %found;
 }
 
 my @bad;
@@ -147,6 +168,7 @@ for my $a (@answers) {
     push @bad, "$what => " . $res->code . ": @l" if @l;
 }
 ok(@answers > 25, scalar(@answers) . ' answers to requests carrying tokens');
+is(join("\n", @unexpected), '', 'each answered with the status it should (the battery\'s statuses)');
 is(scalar @bad, 0, 'no answer holds a token, an operator token or the secret (error bodies included)')
     or diag(join "\n", @bad);
 

@@ -30,18 +30,18 @@ ok($pid =~ /^\d+$/ && kill(0, $pid), 'httpd is running')
     or BAIL_OUT('no httpd pid');
 
 my $offset = -s $log || 0;
-ok(kill('USR1', $pid), 'SIGUSR1 sent to httpd (graceful restart)');
-
-my $restarted = wait_until(30, sub {
-    open my $fh, '<', $log or return 0;
+kill 'USR1', $pid;
+my $since = sub {
+    open my $fh, '<', $log or return '';
     seek $fh, $offset, 0;
     local $/;
-    my $text = <$fh> // '';
-    # event and worker log "SIGUSR1 received", prefork "Graceful restart
-    # requested" (AH00171)
-    return $text =~ /SIGUSR1 received|Graceful restart requested/
-        && $text =~ /resuming normal operations/;
-});
+    return <$fh> // '';
+};
+# event and worker log "SIGUSR1 received", prefork "Graceful restart
+# requested" (AH00171)
+ok(wait_until(30, sub { $since->() =~ /SIGUSR1 received|Graceful restart requested/ }),
+   'SIGUSR1 sent to httpd, and httpd says it got it (graceful restart)');
+my $restarted = wait_until(30, sub { $since->() =~ /resuming normal operations/ });
 ok($restarted, 'the new generation is up (error_log: resuming normal operations)');
 ok(wait_until(30, sub { req(GET => '/plain/r.txt')->code == 200 }),
    'and answers');

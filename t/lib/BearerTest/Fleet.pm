@@ -9,7 +9,8 @@ package BearerTest::Fleet;
 #
 #   use BearerTest::Fleet qw(PATH_ANY PATH_A PATH_B);
 #   my $f = BearerTest::Fleet->start(recheck => 1);    # 3 memcached, A and B
-#   my $t = $f->mint_ok(0, { scopes => ['a'] });       # minted on A
+#   my $t = $f->mint_on(0, { scopes => ['a'] });       # minted on A
+#   $f->logs_hold_no_secret_ok;                        # none of them logged
 #   is($f->code(1, PATH_A, $t), 200, 'B accepts it');
 #   $f->stop;
 #
@@ -42,7 +43,7 @@ use BearerTest::Memcached ();
 use BearerTest::Secrets ();
 
 our @EXPORT_OK = qw(PATH_ANY PATH_A PATH_B FLEET_SECRET OTHER_SECRET PREFORK_ROOM
-                    elapsed nap);
+                    MEMCACHE_SLACK HTTP_MARGIN wait_bound elapsed nap);
 
 use constant PATH_ANY => '/p/any/r.txt';     # Require valid-user
 use constant PATH_A   => '/p/view/r.txt';    # Require bearer-scope a
@@ -51,6 +52,33 @@ use constant PATH_B   => '/p/both/r.txt';    # Require bearer-scope b
 # Test-only BearerSecretFile contents: the fleet's, and another fleet's.
 use constant FLEET_SECRET => 'test-only secret shared by the fleet, 0123456789abcdef';
 use constant OTHER_SECRET => 'test-only secret of some other fleet, fedcba9876543210';
+
+# The bound on one request's wait for memcached (the contract's fleet
+# promises: BearerMemcacheTimeout plus 50 ms, whatever fails during the
+# request), and what a test adds to it when it times a request from the
+# outside. Every per-request time limit of the fleet tests is
+# wait_bound($timeout_ms): the timeout, plus MEMCACHE_SLACK, plus
+# HTTP_MARGIN.
+#
+# HTTP_MARGIN is the one margin of those tests, stated here only: what a
+# request costs besides waiting on memcached, timed around the request
+# alone (never a fork, a start-up or a sleep): the loopback HTTP exchange
+# over a fresh connection, LWP, the round trips to the servers that do
+# answer, and both ends being scheduled on a 2-core machine shared with
+# other test runs and load clients. Unloaded, such a request takes 2-20 ms;
+# under t/fleet/load_faults.t's six clients, one that waited on nothing
+# took up to 0.29 s (once 0.72 s under prefork, where a request can queue
+# for a free process: such a delay on top of a timeout would fail a
+# bound). It stays under the shortest timeout the tests use
+# (500 ms) by more than MEMCACHE_SLACK, so that a request that waits a
+# second timeout is always caught.
+use constant MEMCACHE_SLACK => 0.05;     # s, the contract's
+use constant HTTP_MARGIN    => 0.35;     # s, ours
+
+sub wait_bound {
+    my ($timeout_ms) = @_;
+    return $timeout_ms / 1000 + MEMCACHE_SLACK + HTTP_MARGIN;
+}
 
 # `conf` for the load tests: under prefork (make test-mpms) a process
 # serves one request at a time, so each Apache gets room for every client
@@ -106,7 +134,7 @@ sub start {
     my $run = $ENV{BEARER_T_RUN}
         or die "BEARER_T_RUN is not set: run the suite through t/TEST.PL\n";
     %o = (timeout => 2000, %o);
-    my $self = bless { mc => [], web => [], opts => \%o }, $class;
+    my $self = bless { mc => [], web => [], host => [], minted => [], opts => \%o }, $class;
     push @fleets, $self;
 
     my $dir = File::Temp::tempdir('fleet-XXXXXX', DIR => $run);
@@ -183,6 +211,18 @@ EOF
 
 # ---- the parts -----------------------------------------------------------------
 
+# attach($web, host => 'name'): an Apache the test started itself
+# (BearerTest::Httpd, e.g. with virtual hosts that share the fleet's
+# servers) joins the fleet's Apaches, reached with that Host header;
+# returns its number. The same Apache may be attached once per virtual
+# host. stop() stops it too.
+sub attach {
+    my ($self, $web, %o) = @_;
+    push @{ $self->{web} }, $web;
+    $self->{host}[ $#{ $self->{web} } ] = $o{host};
+    return $#{ $self->{web} };
+}
+
 sub mc       { $_[0]->{mc}[ $_[1] ] }
 sub mcs      { @{ $_[0]->{mc} } }
 sub web      { $_[0]->{web}[ $_[1] ] }
@@ -216,7 +256,8 @@ sub resume_mc { delete $_[0]->{paused}{ $_[1] }; $_[0]->{mc}[ $_[1] ]->resume }
 # to exit), then each is waited for.
 sub stop {
     my ($self) = @_;
-    my @all = grep { $_->pid } @{ $self->{web} }, @{ $self->{mc} };
+    my %seen;
+    my @all = grep { $_->pid && !$seen{ $_->pid }++ } @{ $self->{web} }, @{ $self->{mc} };
     for my $s (@all) {
         kill 'CONT', $s->pid;
         kill 'TERM', $s->pid;
@@ -243,6 +284,7 @@ sub url {
 sub request {
     my ($self, $i, $method, $path, %o) = @_;
     my $r = HTTP::Request->new($method => $self->url($i, $path));
+    $r->header(Host => $self->{host}[$i]) if defined $self->{host}[$i];
     $r->header(Authorization => "Bearer $o{token}") if defined $o{token};
     if (exists $o{json}) {
         $r->header('Content-Type' => 'application/json');
@@ -253,16 +295,40 @@ sub request {
     my $t0 = Time::HiRes::time();
     my $res = $self->{ua}->request($r);
     $res->{fleet_elapsed} = Time::HiRes::time() - $t0;
+    push @{ $self->{timings} }, [ $res->{fleet_elapsed}, $self->name($i) . " $method $path",
+                                  $res->code ];
     return $res;
 }
 
-# POST to the endpoint of Apache $i as the operator: ($res, $json).
+# Every request of this process is timed (around the request alone):
+# time_mark() now, then requests_within_ok($mark, $timeout_ms, $name) is
+# one test: each request sent since the mark took at most
+# wait_bound($timeout_ms) (the slow ones are listed).
+sub time_mark { scalar @{ $_[0]->{timings} || [] } }
+
+sub requests_within_ok {
+    my ($self, $mark, $timeout_ms, $name) = @_;
+    my @all = @{ $self->{timings} || [] }[ $mark .. $#{ $self->{timings} || [] } ];
+    my $limit = wait_bound($timeout_ms);
+    my @slow = grep { $_->[0] > $limit } @all;
+    my ($worst) = sort { $b <=> $a } map { $_->[0] } @all;
+    my $ok = Test::More::ok(@all && !@slow, sprintf('%s: each of %d requests within %.2f s '
+        . '(timeout %d ms + %d ms + HTTP margin %d ms; the slowest %.2f s)', $name, scalar @all,
+        $limit, $timeout_ms, MEMCACHE_SLACK * 1000, HTTP_MARGIN * 1000, $worst // 0));
+    Test::More::diag(join "\n", map { sprintf '%.2f s: %s => %s', @$_ } @slow) unless $ok;
+    return $ok;
+}
+
+# POST to the endpoint of Apache $i as the operator: ($res, $json). A
+# token handed out is recorded for t/zz_logs (BearerTest::record_tokens).
 sub mint {
     my ($self, $i, $body) = @_;
     my $res = $self->request($i, POST => BearerTest::ENDPOINT,
                              token => BearerTest::OPERATOR_TOKEN,
                              json => $body || {});
-    return ($res, BearerTest::json_of($res));
+    my $json = BearerTest::json_of($res);
+    BearerTest::record_tokens($json) if $res->code == 201 && ref $json eq 'HASH';
+    return ($res, $json);
 }
 
 # Dies unless the mint is a 201 with a token; returns the decoded body.
@@ -274,6 +340,24 @@ sub mint_ok {
     }
     return $json;
 }
+
+# mint_ok, and the token joins the file's list of minted tokens (minted),
+# which logs_hold_no_secret_ok looks for in the logs.
+sub mint_on {
+    my ($self, $i, $body) = @_;
+    my $t = $self->mint_ok($i, $body);
+    push @{ $self->{minted} }, $t;
+    return $t;
+}
+
+# Adds tokens minted otherwise (e.g. by parallel processes) to that list.
+sub note_minted {
+    my ($self, @tokens) = @_;
+    push @{ $self->{minted} }, @tokens;
+    return;
+}
+
+sub minted { @{ $_[0]->{minted} } }
 
 # GET $path on Apache $i with token $t (a hash from mint_ok, or a string).
 sub check {
@@ -366,10 +450,11 @@ sub log_lines {
     return @lines;
 }
 
-# One test: no token minted in this file (@$tokens), no operator token and
-# no fleet secret in any Apache's error log.
+# One test: no token minted in this file (minted, and @$tokens if given),
+# no operator token and no fleet secret in any Apache's error log.
 sub logs_hold_no_secret_ok {
-    my ($self, $tokens) = @_;
+    my ($self, $more) = @_;
+    my $tokens = [ $self->minted, @{ $more || [] } ];
     my @bad;
     for my $i (0 .. $#{ $self->{web} }) {
         my $log = $self->error_log($i);

@@ -28,7 +28,9 @@ package BearerTest::Hostile;
 #
 # Every answer: never a 5xx (but see outage below); an endpoint 4xx is JSON
 # with a known "error" and an "error_description"; a protected location's
-# 400/401/403 carries an RFC 6750 challenge; a success only where the
+# 400/401/403 carries an RFC 6750 challenge; a request httpd itself
+# refuses (httpd_refusal, from what was sent) gets exactly httpd's own
+# error page, and no other request does; a success only where the
 # request was a good one; no answer holds a token but one a 201 of this
 # generator handed out, nor an operator token.
 #
@@ -59,6 +61,7 @@ use warnings;
 
 use BearerTest ();
 use HTTP::Response ();
+use HTTP::Status ();
 use IO::Select ();
 use IO::Socket::INET ();
 use Time::HiRes ();
@@ -203,8 +206,8 @@ sub check_503 {
     return;
 }
 
-# $expect: { ok => [statuses], endpoint => 1 (JSON errors), core => 1 (httpd
-# itself may refuse the request line or headers, with its own page),
+# $expect: { ok => [statuses], endpoint => 1 (JSON errors), request => the
+# head as sent (httpd_refusal says whether httpd itself refuses it),
 # exact => [statuses] (the answer must be one of these: a known token),
 # known => the known token sent, mode => the host's BearerOutage,
 # may_503 => 'yes' | 'replay' (outage: the request needs memcached),
@@ -214,6 +217,7 @@ sub check_answer {
     my ($self, $cat, $res, $raw, $expect) = @_;
     my $run = $self->{run};
     $run->{sent}++;
+    $run->{answered}++ if $res;
     if (!$res) {
         $run->{seen}{$cat}{none}++;
         $self->problem($cat, 'no HTTP answer') unless $expect->{may_drop};
@@ -226,6 +230,21 @@ sub check_answer {
         if $self->has_token($raw);
     if (index($raw, OPERATOR_TOKEN) >= 0 || index($raw, OPERATOR_TOKEN_2) >= 0) {
         $self->problem($cat, 'an answer holds the operator token', $res);
+    }
+    # A request httpd itself refuses (httpd_refusal): exactly httpd's own
+    # answer, and nothing else is asked of it. Every other request reached
+    # the modules, and the rules below hold for it.
+    if (defined $expect->{request}) {
+        if (my $refusal = httpd_refusal($expect->{request})) {
+            my ($want, $note, $why, $may) = @$refusal;
+            my $what = is_httpd_page($res, $want, $note, $expect->{request} =~ /^HEAD /);
+            return if $what eq 'yes';
+            unless ($may) {
+                $self->problem($cat, "status $code where httpd itself refuses the request with "
+                               . "its $want ($why): $what", $res);
+                return;
+            }
+        }
     }
     if ($expect->{exact}) {
         my $t = $expect->{known};
@@ -262,12 +281,6 @@ sub check_answer {
         $self->problem($cat, "unexpected success $code", $res);
         return;
     }
-    my $from_core = !$res->header('WWW-Authenticate')
-                    && ($res->header('Content-Type') // '') =~ m{^text/html};
-    if ($from_core && $expect->{core} && ($code == 400 || $code == 414 || $code == 413
-                                          || $code == 431 || $code == 404 || $code == 403)) {
-        return;    # httpd refused the request before any module saw it
-    }
     if ($expect->{endpoint} && $expect->{head}) {
         $self->problem($cat, 'a 4xx from the endpoint that is not JSON', $res)
             if ($res->header('Content-Type') // '') !~ m{^application/json};
@@ -290,6 +303,89 @@ sub check_answer {
         $self->problem($cat, "status $code, expected one of @{ $expect->{only} }", $res);
     }
     return;
+}
+
+# ---- httpd's own refusals ---------------------------------------------------------
+
+# httpd 2.4's limits (its defaults, in force on every server the hostile
+# tests talk to), as measured on Debian 12's httpd 2.4: a request line
+# (without CRLF) of 8192 bytes gets 414, a header line of 8192 bytes gets
+# 400, so does a header whose lines, merged ("v1, v2"), make a value over
+# 8190 bytes; a path segment over 255 bytes makes httpd's walk of the file
+# system fail (ENAMETOOLONG): 403.
+use constant LINE_MAX        => 8191;   # LimitRequestLine, LimitRequestFieldSize + 1
+use constant MERGED_VALUE_MAX => 8190;  # LimitRequestFieldSize
+use constant NAME_MAX        => 255;
+
+# Whether httpd itself refuses the request $head (request line and header
+# lines, as sent, without the Host and Connection lines send_raw adds)
+# before mod_bearer sees it: [status, the note httpd writes into its error
+# page (a regex, or undef for none), why, may], or undef when the request
+# reaches the modules. The causes the generator can produce, in the order
+# httpd applies them:
+#   - a request line too long: 414;
+#   - CONNECT to a path (not host:port): 400 without a note;
+#   - line by line: a header line too long, or a header's merged value:
+#     400, "Size of a request header field exceeds server limit."; a header
+#     value with a control byte other than HT (HttpProtocolOptions Strict,
+#     the default): 400 without a note;
+#   - an encoded NUL or slash in the path (AllowEncodedSlashes Off): 404;
+#   - a path segment longer than a file name can be: 403, but only where the
+#     request goes on to httpd's walk of the file system (may => 1: the
+#     module may answer it first, by its own rules).
+sub httpd_refusal {
+    my ($head) = @_;
+    my ($line, @fields) = split /\r\n/, $head;
+    my ($method, $path) = split / /, $line;
+    return [414, undef, 'request line too long'] if length($line) > LINE_MAX;
+    return [400, undef, 'CONNECT to a path'] if $method eq 'CONNECT';
+    # httpd reads a header line, then the next one (checking its length),
+    # and only then looks at the first one's value (the next one could have
+    # continued it): a line too long, or one with a NUL, is found before the
+    # line above it is looked at.
+    my $size = [400, qr/Size of a request header field exceeds server limit\./];
+    my %merged;
+    for my $i (0 .. @fields) {
+        return [@$size, 'header line too long']
+            if $i < @fields && length($fields[$i]) > LINE_MAX;
+        return [400, undef, 'NUL in a header line'] if $i < @fields && $fields[$i] =~ /\x00/;
+        next unless $i;
+        my ($name, $value) = $fields[$i - 1] =~ /^([^:]*):[ \t]*(.*?)[ \t]*\z/s or next;
+        return [400, undef, 'control byte in a header value']
+            if $value =~ /[\x00-\x08\x0a-\x1f\x7f]/;
+        push @{ $merged{ lc $name } }, $value;
+        return [@$size, 'merged header value too long']
+            if length(join ', ', @{ $merged{ lc $name } }) > MERGED_VALUE_MAX;
+    }
+    return [404, undef, 'encoded NUL or slash in the path'] if $path =~ /%(?:00|2f)/i;
+    return [403, undef, 'path segment too long', 1]
+        if grep { length > NAME_MAX } split m{/}, $path;
+    return undef;
+}
+
+# 'yes' if $res is httpd's own error page for $code: that status, no
+# challenge, text/html, httpd's page (its title and heading for the
+# status) with the note $note (a regex; undef: none); the answer to a HEAD
+# has no body to look at. Else what differs.
+sub is_httpd_page {
+    my ($res, $code, $note, $head_only) = @_;
+    return 'another status' unless $res->code == $code;
+    return 'it carries a challenge' if defined $res->header('WWW-Authenticate');
+    return 'not text/html' unless ($res->header('Content-Type') // '') =~ m{^text/html};
+    return 'yes' if $head_only;
+    my $body = $res->content // '';
+    my $reason = HTTP::Status::status_message($code) // '';
+    $reason = 'Request-URI Too Long' if $code == 414;
+    return "not httpd's page for $code"
+        unless $body =~ m{\A<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4\.01//EN"[^\n]*\n<html><head>\n<title>\Q$code $reason\E</title>\n</head><body>\n<h1>\Q$reason\E</h1>\n<p>(.*?)</p>\n</body></html>\n\z}s;
+    my $text = $1;
+    if (defined $note) {
+        return 'without the note ' . $note unless $text =~ $note;
+    }
+    elsif ($text =~ /<br \/>\n(.+)\z/s) {
+        return "with a note: $1";
+    }
+    return 'yes';
 }
 
 # ---- which requests may need memcached (outage) ---------------------------------
@@ -478,10 +574,11 @@ sub known_answers {
 
 # run($count, outage => 1 if memcached is in outage): sends $count
 # requests; returns { seen => {case => {status => n}}, problems => [...],
-# sent => n, took => s, slowest => [[s, line] ...] }.
+# sent => n, answered => n (with an HTTP answer), took => s,
+# slowest => [[s, line] ...] }.
 sub run {
     my ($self, $count, %o) = @_;
-    my $run = $self->{run} = { seen => {}, problems => [], sent => 0, slowest => [] };
+    my $run = $self->{run} = { seen => {}, problems => [], sent => 0, answered => 0, slowest => [] };
     $self->{outage} = $o{outage} ? 1 : 0;
     my $endpoint = ENDPOINT;
     my $good_token = $self->{good}{access_token};
@@ -506,7 +603,7 @@ sub run {
             my ($res, $raw) = $self->send_raw($host, $head);
             my $exact = $known && $self->known_answers($known, $path, $mode);
             $self->check_answer($binary ? 'auth-binary' : 'auth', $res, $raw,
-                { core => 1, only => [400, 401, 403, 404, 413, 414, 431],
+                { request => $head, only => [400, 401, 403],
                   ($exact ? (exact => $exact, ok => $exact, known => $known, mode => $mode) : ()),
                   may_503 => $outage && store_credential($head) ? 'yes' : 0 });
         }
@@ -518,7 +615,7 @@ sub run {
             my ($res, $raw) = $self->send_raw($host, $head);
             my $exact = $known && $self->known_answers($known, '', $mode);
             $self->check_answer($binary ? 'endpoint-auth-binary' : 'endpoint-auth', $res, $raw,
-                { endpoint => 1, core => 1, only => [400, 401, 403, 413, 431],
+                { endpoint => 1, request => $head, only => [400, 401, 403, 413],
                   ($exact ? (exact => $exact, known => $known, mode => $mode) : ()),
                   may_503 => $outage && store_credential($head) ? 'yes' : 0 });
         }
@@ -548,7 +645,7 @@ sub run {
             # httpd itself refuses a header value with control bytes
             $self->check_answer('body', $res, $raw,
                 { endpoint => 1, ok => [201], only => [400, 413, 415],
-                  core => ($ct =~ /[\x00-\x1f]/ ? 1 : 0),
+                  request => $head,
                   may_503 => $outage ? 'replay' : 0, replay => [ $host, $head, $payload ] });
         }
         elsif ($k < 0.90) {
@@ -575,7 +672,7 @@ sub run {
                 : ($m =~ /^(?:GET|HEAD|DELETE)$/ && $merged =~ m{^\Q$endpoint\E/[A-Za-z0-9_-]{22}$}) ? 'yes'
                 : 0;
             $self->check_answer('method-path', $res, $raw,
-                { endpoint => 1, core => 1, head => $m eq 'HEAD',
+                { endpoint => 1, request => $head, head => $m eq 'HEAD',
                   ok => ($item && ($m eq 'GET' || $m eq 'HEAD')) ? [200]
                       : ($item && $m eq 'DELETE') ? [204]
                       : ($m eq 'POST' && $path eq $endpoint) ? [201]
@@ -586,7 +683,8 @@ sub run {
         else {
             # slow and truncated bodies
             my $body = pick(@good_bodies, body());
-            my $truncate = rand() < 0.5;
+            # (an empty body cut short is still whole: Content-Length 0)
+            my $truncate = length($body) && rand() < 0.5;
             my $slow = rand() < 0.2;
             my $sent = $truncate ? substr($body, 0, int rand length $body) : $body;
             # a third of them with a token the endpoint refuses before the body
@@ -597,7 +695,8 @@ sub run {
             my ($res, $raw) = $self->send_raw($host, $head, $sent, %how);
             $self->note_mint('whole', $res, 0);
             $self->check_answer(($slow ? 'slow-' : '') . ($truncate ? 'truncated' : 'whole'), $res, $raw,
-                { endpoint => 1, ok => ($truncate || $who ne OPERATOR_TOKEN) ? [] : [201],
+                { endpoint => 1, request => $head,
+                  ok => ($truncate || $who ne OPERATOR_TOKEN) ? [] : [201],
                   only => [400, 401, 403, 413, 415],
                   may_503 => !$outage ? 0 : store_credential($head) ? 'yes'
                            : $who eq OPERATOR_TOKEN ? 'replay' : 0,
@@ -614,7 +713,10 @@ sub note_mint {
     my ($self, $cat, $res, $must_hold) = @_;
     return unless $res && $res->code == 201;
     my $json = BearerTest::json_of($res) || {};
-    $self->{fresh}{ $json->{access_token} } = 1 if $json->{access_token};
+    if ($json->{access_token}) {
+        $self->{fresh}{ $json->{access_token} } = 1;
+        BearerTest::record_tokens($json->{access_token});
+    }
     $self->problem($cat, '201 without a token') if $must_hold && !$json->{access_token};
     return;
 }
@@ -624,7 +726,7 @@ sub note_mint {
 # refusal). Returns (replayed, problems).
 sub replay_outage_mints {
     my ($self) = @_;
-    my $run = $self->{run} = { seen => {}, problems => [], sent => 0, slowest => [] };
+    my $run = $self->{run} = { seen => {}, problems => [], sent => 0, answered => 0, slowest => [] };
     my @todo = @{ $self->{replay} };
     $self->{replay} = [];
     for my $r (@todo) {

@@ -35,6 +35,7 @@ use LWP::UserAgent ();
 use POSIX ();
 use Time::HiRes ();
 
+use BearerTest ();
 use BearerTest::Secrets ();
 
 # What each kind of request must answer when all is well.
@@ -135,21 +136,36 @@ sub _client {
 }
 
 # Stops the clients and returns what they saw, by kind, each request as
-# [t0, code, failed, id, token, seconds, server]:
-#   { mints => [...], checks => [...], revokes => [...], refusals => [...] }
+# [t0, code, failed, id, token, seconds, server], and how the clients
+# ended (bad_exits: one line per client that did not exit 0):
+#   { mints => [...], checks => [...], revokes => [...], refusals => [...],
+#     bad_exits => [...] }
+# The tokens minted are recorded for t/zz_logs (BearerTest::record_tokens).
 sub stop {
     my ($self) = @_;
     if (open my $s, '>', "$self->{dir}/stop") { close $s }
-    for my $pid (@{ $self->{pids} }) {
-        waitpid $pid, 0;
-    }
     my %r = map { $_ => [] } values %LIST;
+    # How each client ended: 0 when it ran its loop to the end; 3 when it
+    # died (a request it could not make, a file it could not write), or a
+    # signal. Every one is listed in bad_exits.
+    $r{bad_exits} = [];
+    my $n = 0;
+    for my $pid (@{ $self->{pids} }) {
+        $n++;
+        my $got = waitpid $pid, 0;
+        my $st = $?;
+        push @{ $r{bad_exits} }, $got != $pid ? "client $n: not reaped"
+            : ($st & 127) ? "client $n: killed by signal " . ($st & 127)
+            : "client $n: exit status " . ($st >> 8)
+            if $got != $pid || $st != 0;
+    }
     for my $file (glob "$self->{dir}/client.*") {
         open my $fh, '<', $file or next;
         while (my $line = <$fh>) {
             chomp $line;
             my ($kind, @f) = split / /, $line;
             push @{ $r{ $LIST{$kind} } }, \@f if $LIST{$kind};
+            BearerTest::record_tokens($f[4]) if $kind eq 'mint' && $f[1] == 201 && $f[4] ne '-';
         }
         close $fh;
     }
