@@ -310,7 +310,7 @@ sub corrupt_token {
 # Every token the helpers mint (mint, BearerTest::Fleet, BearerTest::Load,
 # BearerTest::Hostile) is noted in the run directory, one file per process
 # under ${BEARER_T_RUN}/minted/ (mode 0600; never in a log, never in the
-# test output), so that t/zz_logs can look for any piece of any of them in
+# test output), so that t/logscan can look for any piece of any of them in
 # every log of the run. Takes token strings or mint answers (hashes).
 sub record_tokens {
     my @tokens = grep { defined && length } map { ref $_ ? $_->{access_token} : $_ } @_;

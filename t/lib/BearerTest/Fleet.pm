@@ -320,7 +320,7 @@ sub requests_within_ok {
 }
 
 # POST to the endpoint of Apache $i as the operator: ($res, $json). A
-# token handed out is recorded for t/zz_logs (BearerTest::record_tokens).
+# token handed out is recorded for t/logscan (BearerTest::record_tokens).
 sub mint {
     my ($self, $i, $body) = @_;
     my $res = $self->request($i, POST => BearerTest::ENDPOINT,

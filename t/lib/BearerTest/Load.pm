@@ -140,7 +140,7 @@ sub _client {
 # ended (bad_exits: one line per client that did not exit 0):
 #   { mints => [...], checks => [...], revokes => [...], refusals => [...],
 #     bad_exits => [...] }
-# The tokens minted are recorded for t/zz_logs (BearerTest::record_tokens).
+# The tokens minted are recorded for t/logscan (BearerTest::record_tokens).
 sub stop {
     my ($self) = @_;
     if (open my $s, '>', "$self->{dir}/stop") { close $s }
