@@ -20,6 +20,9 @@
  * there were more than this host keeps track of), so a value it kept from
  * before cannot come back (see docs/design.md); the clean-up goes ahead of
  * the requests on the same connection and holds up no other server.
+ *
+ * Its parts: mc_health.c, mc_journal.c, mc_conn.c, mc_batch.c
+ * (bearer_mc_internal.h). It knows nothing of what the values hold.
  */
 #ifndef BEARER_MEMCACHE_H
 #define BEARER_MEMCACHE_H
@@ -45,6 +48,7 @@ typedef struct {
     apr_int64_t expires_at;         /* ADD / SET: Unix seconds */
     apr_uint64_t delta;             /* INCR */
     apr_uint64_t cas;               /* CAS: from the GET; GET: set */
+    apr_size_t value_max;           /* GET: a longer value is BAD_VALUE */
     /* result */
     bearer_mc_status status;
     unsigned char *data;            /* GET: the value, in the pool */

@@ -16,7 +16,7 @@
  *   revoke     a tombstone goes to every server of the list that is up
  *              (it lives until the token would have expired); every
  *              server that could not take it is marked dirty, and the
- *              key is deleted from it before its next use (mc_client.c),
+ *              key is deleted from it before its next use (the memcached client),
  *              so a copy it kept cannot come back.
  *   max_uses   a counter per token (memcached incr) on the same n servers;
  *              the first of them that answers decides, the others follow
@@ -80,7 +80,7 @@ static int *server_order(apr_pool_t *p, const bearer_server_conf *sconf,
 }
 
 /* The first `replicas` servers of the order that are up; when fewer are
- * up, down ones fill the list (mc_client.c skips them, or lets one request
+ * up, down ones fill the list (the memcached client skips them, or lets one request
  * probe one whose retry time has come). */
 static int pick_targets(const bearer_server_conf *sconf, const int *order,
                         int *targets)
@@ -168,7 +168,22 @@ static int live_quorum(const bearer_server_conf *sconf)
     return q < 1 ? 1 : q;
 }
 
-/* "get key" to servers[from..nops) at once, results in ops[from..nops). */
+/* Fills one op: a sealed record's size bounds what a GET accepts. */
+static void fill_op(bearer_mc_op *op, int server, bearer_mc_kind kind,
+                    const char *key, const unsigned char *value,
+                    apr_size_t value_len, apr_int64_t expires_at)
+{
+    memset(op, 0, sizeof(*op));
+    op->server = server;
+    op->kind = kind;
+    op->key = key;
+    op->value = value;
+    op->value_len = value_len;
+    op->expires_at = expires_at;
+    op->value_max = BEARER_RECORD_MAX;
+}
+
+/* "gets key" to servers[from..nops) at once, results in ops[from..nops). */
 static void run_gets(request_rec *r, const bearer_server_conf *sconf,
                      const char *key, const int *servers, bearer_mc_op *ops,
                      int from, int nops)
@@ -176,115 +191,169 @@ static void run_gets(request_rec *r, const bearer_server_conf *sconf,
     int i;
 
     for (i = from; i < nops; i++) {
-        ops[i].server = servers[i];
-        ops[i].kind = BEARER_MC_GET;
-        ops[i].key = key;
+        fill_op(&ops[i], servers[i], BEARER_MC_GET, key, NULL, 0, 0);
     }
     bearer_mc_run(r->server, r->pool, ops + from, nops - from,
                   timeout_of(sconf));
+}
+
+/* What the rounds of one read found, over every server asked so far:
+ * servers[i] was asked with ops[i]; kinds[i] is what its value opened as
+ * (a bearer_record kind, 0 for none). */
+typedef struct {
+    const char *key;
+    int *servers;
+    bearer_mc_op *ops;
+    int *kinds;
+    int ntargets;               /* the token's first servers: ops[0..) */
+    int nops;                   /* every server asked */
+    int tombstone;              /* the op that had one, or -1 */
+    apr_int64_t tomb_expires;
+    const bearer_mc_op *good;   /* the first live value */
+    int answered;
+    int answered_empty;
+} fetch_tally;
+
+/* Opens the answers of ops[from..nops) into the tally. */
+static void tally_round(request_rec *r, const bearer_server_conf *sconf,
+                        bearer_token_info *token, fetch_tally *t, int from)
+{
+    int i;
+
+    for (i = from; i < t->nops; i++) {
+        bearer_mc_op *op = &t->ops[i];
+        bearer_entry_t entry;
+        apr_int64_t expires_at = 0;
+
+        if (op->status == BEARER_MC_FAILED) {
+            continue;
+        }
+        t->answered++;
+        if (op->status == BEARER_MC_OK) {
+            t->kinds[i] = bearer_record_open(sconf->secret->key,
+                                             sconf->secret->key_len, t->key,
+                                             strlen(t->key), op->data,
+                                             op->data_len, &entry,
+                                             &expires_at);
+            if (!t->kinds[i]) {
+                bearer_metrics_add(BEARER_M_MEMCACHE_BAD_MAC, 1);
+                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                              BRRLOG(00090) "memcached %s: the value "
+                              "under token %s does not authenticate "
+                              "with the secret (forged, altered or "
+                              "copied): ignored",
+                              bearer_mc_server_name(op->server), token->id);
+            }
+        }
+        else if (op->status == BEARER_MC_BAD_VALUE) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, BRRLOG(00091)
+                          "memcached %s: an oversized value under token "
+                          "%s: ignored", bearer_mc_server_name(op->server),
+                          token->id);
+        }
+        if (t->kinds[i] == BEARER_RECORD_TOMBSTONE) {
+            t->tombstone = i;
+            t->tomb_expires = expires_at;
+        }
+        else if (t->kinds[i] == BEARER_RECORD_TOKEN) {
+            if (!t->good) {
+                t->good = op;
+                token->entry = entry;
+            }
+        }
+        else {
+            /* Round 1's servers count too: they are the ones the
+             * token's first servers would be once an unreachable one
+             * among them is marked down. Counting only round 0 made
+             * the request that finds a server unreachable answer 503
+             * for a token no server holds, where every later request
+             * answers 401. */
+            t->answered_empty++;
+        }
+    }
+}
+
+/*
+ * Read repair of the token's first servers: one that answered without
+ * the winning value gets it; the sealed bytes are bound to the key, not
+ * the server, so they are copied as they are. A tombstone is set (it
+ * always wins). A live value never overwrites a tombstone that a
+ * revocation wrote since we read: it is added where the key was missing,
+ * and put over a value that did not open only if that value is still the
+ * one we read (cas). A first server that did not answer misses the
+ * tombstone: it is cleaned up before its next use. Returns how many ops
+ * it put in repair[].
+ */
+static int repair_plan(const fetch_tally *t, const bearer_token_info *token,
+                       bearer_mc_op *repair)
+{
+    const bearer_mc_op *src = t->tombstone >= 0 ? &t->ops[t->tombstone]
+                                                : t->good;
+    int wanted = t->tombstone >= 0 ? BEARER_RECORD_TOMBSTONE
+                                   : BEARER_RECORD_TOKEN;
+    int nrepair = 0, i;
+
+    for (i = 0; i < t->ntargets && src; i++) {
+        const bearer_mc_op *op = &t->ops[i];
+        bearer_mc_op *fix;
+
+        if (op->status == BEARER_MC_FAILED) {
+            if (t->tombstone >= 0) {
+                bearer_mc_mark_missed(op->server, t->key);
+            }
+            continue;
+        }
+        if (t->kinds[i] == wanted) {
+            continue;
+        }
+        fix = &repair[nrepair++];
+        fill_op(fix, op->server,
+                t->tombstone >= 0 ? BEARER_MC_SET
+                : op->status == BEARER_MC_NOT_FOUND ? BEARER_MC_ADD
+                : BEARER_MC_CAS,
+                t->key, src->data, src->data_len,
+                t->tombstone >= 0 ? t->tomb_expires
+                                  : token->entry.expires_at);
+        fix->cas = op->cas;
+    }
+    return nrepair;
 }
 
 bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
                                        const bearer_server_conf *sconf,
                                        bearer_token_info *token)
 {
-    const char *key = token_key(r->pool, token->id);
     int *order = server_order(r->pool, sconf, token->id_bytes);
     int n = sconf->memcache->nelts;
-    int *servers = apr_palloc(r->pool, sizeof(int) * (apr_size_t)n);
-    int *kinds = apr_pcalloc(r->pool, sizeof(int) * (apr_size_t)n);
-    bearer_mc_op *ops = apr_pcalloc(r->pool, sizeof(*ops) * (apr_size_t)n);
+    int quorum = live_quorum(sconf), nrepair;
     bearer_mc_op repair[BEARER_MAX_REPLICAS];
-    const bearer_mc_op *good = NULL;
-    int ntargets = pick_targets(sconf, order, servers), nops = ntargets;
-    int tombstone = -1, answered_empty = 0, answered = 0, nrepair = 0;
-    int quorum = live_quorum(sconf), round, i;
-    apr_int64_t tomb_expires = 0;
+    fetch_tally t;
 
-    for (round = 0; round < 2; round++) {
-        int from = round == 0 ? 0 : ntargets;
+    memset(&t, 0, sizeof(t));
+    t.key = token_key(r->pool, token->id);
+    t.servers = apr_palloc(r->pool, sizeof(int) * (apr_size_t)n);
+    t.kinds = apr_pcalloc(r->pool, sizeof(int) * (apr_size_t)n);
+    t.ops = apr_pcalloc(r->pool, sizeof(*t.ops) * (apr_size_t)n);
+    t.tombstone = -1;
+    t.ntargets = t.nops = pick_targets(sconf, order, t.servers);
 
-        if (round == 1) {
-            /* Nothing found on the token's first servers: it may have
-             * been written to later ones while those were down (a mint
-             * goes to the first n LIVE servers). Or a live value, but
-             * from too few servers to trust it. Ask the others that are
-             * up. */
-            if (tombstone >= 0 || (good && answered >= quorum)) {
-                break;
-            }
-            nops += more_servers(sconf, order, servers, ntargets,
-                                 servers + ntargets, n - ntargets);
-            if (nops == ntargets) {
-                break;
-            }
-        }
-        run_gets(r, sconf, key, servers, ops, from, nops);
+    run_gets(r, sconf, t.key, t.servers, t.ops, 0, t.nops);
+    tally_round(r, sconf, token, &t, 0);
 
-        for (i = from; i < nops; i++) {
-            bearer_entry_t entry;
-            apr_int64_t expires_at = 0;
-
-            if (ops[i].status == BEARER_MC_FAILED) {
-                continue;
-            }
-            answered++;
-            if (ops[i].status == BEARER_MC_OK) {
-                kinds[i] = bearer_record_open(sconf->secret->key,
-                                              sconf->secret->key_len, key,
-                                              strlen(key), ops[i].data,
-                                              ops[i].data_len, &entry,
-                                              &expires_at);
-                if (!kinds[i]) {
-                    bearer_metrics_add(BEARER_M_MEMCACHE_BAD_MAC, 1);
-                    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                                  BRRLOG(00090) "memcached %s: the value "
-                                  "under token %s does not authenticate "
-                                  "with the secret (forged, altered or "
-                                  "copied): ignored",
-                                  bearer_mc_server_name(ops[i].server),
-                                  token->id);
-                }
-            }
-            else if (ops[i].status == BEARER_MC_BAD_VALUE) {
-                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, BRRLOG(00091)
-                              "memcached %s: an oversized value under token "
-                              "%s: ignored",
-                              bearer_mc_server_name(ops[i].server),
-                              token->id);
-            }
-            if (kinds[i] == BEARER_RECORD_TOMBSTONE) {
-                tombstone = i;
-                tomb_expires = expires_at;
-            }
-            else if (kinds[i] == BEARER_RECORD_TOKEN) {
-                if (!good) {
-                    good = &ops[i];
-                    token->entry = entry;
-                }
-            }
-            else {
-                /* Round 1's servers count too: they are the ones the
-                 * token's first servers would be once an unreachable one
-                 * among them is marked down. Counting only round 0 made
-                 * the request that finds a server unreachable answer 503
-                 * for a token no server holds, where every later request
-                 * answers 401. */
-                answered_empty++;
-            }
+    /* Nothing found on the token's first servers: it may have been
+     * written to later ones while those were down (a mint goes to the
+     * first n LIVE servers). Or a live value, but from too few servers to
+     * trust it. A second round asks the others that are up. */
+    if (t.tombstone < 0 && !(t.good && t.answered >= quorum)) {
+        t.nops += more_servers(sconf, order, t.servers, t.ntargets,
+                               t.servers + t.ntargets, n - t.ntargets);
+        if (t.nops > t.ntargets) {
+            run_gets(r, sconf, t.key, t.servers, t.ops, t.ntargets, t.nops);
+            tally_round(r, sconf, token, &t, t.ntargets);
         }
     }
 
-    /*
-     * Read repair of the token's first servers: one that answered without
-     * the winning value gets it; the sealed bytes are bound to the key,
-     * not the server, so they are copied as they are. A tombstone is set
-     * (it always wins). A live value never overwrites a tombstone that a
-     * revocation wrote since we read: it is added where the key was
-     * missing, and put over a value that did not open only if that value
-     * is still the one we read (cas).
-     */
-    if (tombstone < 0 && good && answered < quorum) {
+    if (t.tombstone < 0 && t.good && t.answered < quorum) {
         /* Only this many servers answered, and all a revocation that
          * could not reach some of them guarantees is a tombstone on every
          * other one: a live value from fewer than `quorum` servers may be
@@ -294,52 +363,26 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
                       "token %s: a live copy, but only %d memcached "
                       "server(s) answered (%d needed to trust it): "
                       "treating memcached as unreachable", token->id,
-                      answered, quorum);
+                      t.answered, quorum);
         return BEARER_FLEET_UNKNOWN;
     }
-    memset(repair, 0, sizeof(repair));
-    for (i = 0; i < ntargets && (tombstone >= 0 || good); i++) {
-        const bearer_mc_op *src = tombstone >= 0 ? &ops[tombstone] : good;
-        int wanted = tombstone >= 0 ? BEARER_RECORD_TOMBSTONE
-                                    : BEARER_RECORD_TOKEN;
-
-        if (ops[i].status == BEARER_MC_FAILED) {
-            if (tombstone >= 0) {
-                bearer_mc_mark_missed(ops[i].server, key);
-            }
-            continue;
-        }
-        if (kinds[i] == wanted) {
-            continue;
-        }
-        repair[nrepair].server = ops[i].server;
-        repair[nrepair].kind = tombstone >= 0 ? BEARER_MC_SET
-                               : ops[i].status == BEARER_MC_NOT_FOUND
-                                 ? BEARER_MC_ADD : BEARER_MC_CAS;
-        repair[nrepair].cas = ops[i].cas;
-        repair[nrepair].key = key;
-        repair[nrepair].value = src->data;
-        repair[nrepair].value_len = src->data_len;
-        repair[nrepair].expires_at = tombstone >= 0 ? tomb_expires
-                                                    : token->entry.expires_at;
-        nrepair++;
-    }
+    nrepair = repair_plan(&t, token, repair);
     if (nrepair > 0) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BRRLOG(00092)
                       "token %s: repairing %d replica(s) with the %s",
                       token->id, nrepair,
-                      tombstone >= 0 ? "tombstone" : "live value");
+                      t.tombstone >= 0 ? "tombstone" : "live value");
         bearer_mc_run(r->server, r->pool, repair, nrepair, timeout_of(sconf));
     }
 
-    if (tombstone >= 0) {
+    if (t.tombstone >= 0) {
         return BEARER_FLEET_REVOKED;
     }
-    if (good) {
+    if (t.good) {
         return BEARER_FLEET_LIVE;
     }
-    return answered_empty >= sconf->replicas ? BEARER_FLEET_MISSING
-                                             : BEARER_FLEET_UNKNOWN;
+    return t.answered_empty >= sconf->replicas ? BEARER_FLEET_MISSING
+                                               : BEARER_FLEET_UNKNOWN;
 }
 
 /* ---- writing ----------------------------------------------------------------- */
@@ -355,24 +398,13 @@ static int insert_on(request_rec *r, const bearer_server_conf *sconf,
     bearer_mc_op ops[2 * BEARER_MAX_REPLICAS];
     int nops = 0, stored = 0, i;
 
-    memset(ops, 0, sizeof(ops));
     for (i = 0; i < nservers_; i++) {
-        bearer_mc_op *op = &ops[nops++];
-
-        op->server = servers[i];
-        op->kind = BEARER_MC_ADD;
-        op->key = key;
-        op->value = sealed;
-        op->value_len = len;
-        op->expires_at = entry->expires_at;
+        fill_op(&ops[nops++], servers[i], BEARER_MC_ADD, key, sealed, len,
+                entry->expires_at);
         if (entry->max_uses > 0) {
-            op = &ops[nops++];
-            op->server = servers[i];
-            op->kind = BEARER_MC_ADD;
-            op->key = uses_key(r->pool, id);
-            op->value = (const unsigned char *)"0";
-            op->value_len = 1;
-            op->expires_at = entry->expires_at;
+            fill_op(&ops[nops++], servers[i], BEARER_MC_ADD,
+                    uses_key(r->pool, id), (const unsigned char *)"0", 1,
+                    entry->expires_at);
         }
     }
     bearer_mc_run(r->server, r->pool, ops, nops, timeout_of(sconf));
@@ -466,13 +498,9 @@ bearer_store_status bearer_fleet_revoke(request_rec *r,
     /* Every server gets the tombstone, not just the token's n: the more
      * copies, the less a server that kept an old copy can matter. */
     for (i = 0; i < n; i++) {
-        ops[i].server = APR_ARRAY_IDX(sconf->memcache, i,
-                                      bearer_memcache_server).index;
-        ops[i].kind = BEARER_MC_SET;
-        ops[i].key = key;
-        ops[i].value = sealed;
-        ops[i].value_len = len;
-        ops[i].expires_at = token->entry.expires_at;
+        fill_op(&ops[i], APR_ARRAY_IDX(sconf->memcache, i,
+                                       bearer_memcache_server).index,
+                BEARER_MC_SET, key, sealed, len, token->entry.expires_at);
     }
     bearer_mc_run(r->server, r->pool, ops, n, timeout_of(sconf));
     for (i = 0; i < n; i++) {
@@ -515,9 +543,7 @@ bearer_store_status bearer_fleet_consume_use(request_rec *r,
     int nrepair = 0, not_found = 0, i;
 
     for (i = 0; i < ntargets; i++) {
-        ops[i].server = targets[i];
-        ops[i].kind = BEARER_MC_INCR;
-        ops[i].key = key;
+        fill_op(&ops[i], targets[i], BEARER_MC_INCR, key, NULL, 0, 0);
         ops[i].delta = 1;
     }
     bearer_mc_run(r->server, r->pool, ops, ntargets, timeout_of(sconf));
@@ -536,9 +562,7 @@ bearer_store_status bearer_fleet_consume_use(request_rec *r,
         nops = ntargets + more_servers(sconf, order, targets, ntargets,
                                        targets + ntargets, n - ntargets);
         for (i = ntargets; i < nops; i++) {
-            ops[i].server = targets[i];
-            ops[i].kind = BEARER_MC_INCR;
-            ops[i].key = key;
+            fill_op(&ops[i], targets[i], BEARER_MC_INCR, key, NULL, 0, 0);
             ops[i].delta = 1;
         }
         if (nops > ntargets) {
@@ -570,20 +594,15 @@ bearer_store_status bearer_fleet_consume_use(request_rec *r,
     }
 
     /* Replicas without a (numeric) counter get the decider's count. */
-    memset(repair, 0, sizeof(repair));
     for (i = 0; i < ntargets; i++) {
         if (ops[i].status == BEARER_MC_NOT_FOUND
                 || ops[i].status == BEARER_MC_BAD_VALUE) {
             const char *count = apr_psprintf(r->pool, "%" APR_UINT64_T_FMT,
                                              decider->number);
 
-            repair[nrepair].server = ops[i].server;
-            repair[nrepair].kind = BEARER_MC_SET;
-            repair[nrepair].key = key;
-            repair[nrepair].value = (const unsigned char *)count;
-            repair[nrepair].value_len = strlen(count);
-            repair[nrepair].expires_at = token->entry.expires_at;
-            nrepair++;
+            fill_op(&repair[nrepair++], ops[i].server, BEARER_MC_SET, key,
+                    (const unsigned char *)count, strlen(count),
+                    token->entry.expires_at);
         }
     }
     if (nrepair > 0) {
