@@ -44,11 +44,15 @@ typedef enum {
  * sees the same state. Changed with atomics only. */
 typedef struct {
     apr_int64_t retry_at;       /* while down: when the next probe may go */
+    apr_int64_t started;        /* when the server (this process of it)
+                                   started, as its "stats" say: the
+                                   refill's mark, 0 not seen yet */
     apr_uint32_t down;          /* 1 while believed unreachable */
     apr_uint32_t dirty;         /* a bearer_mc_dirt */
     apr_uint32_t generation;    /* +1 at every failure: connections opened
                                    before one are not reused */
-    char pad[44];
+    apr_uint32_t pid;           /* with started: its process id */
+    char pad[32];
 } bearer_mc_health;
 
 typedef struct bearer_mc_conn bearer_mc_conn;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fleet_store.c - fleet mode: tokens kept in memcached, shared by every Apache of
- * a fleet, n copies each.
+ * fleet_store.c - fleet mode: tokens kept in memcached, shared by every
+ * Apache of a fleet, n copies each.
  *
  *   placement  rendezvous hashing of (server name, token id): every Apache
  *              computes the same order of servers for a token; its copies
@@ -16,7 +16,7 @@
  *   revoke     a tombstone goes to every server of the list that is up
  *              (it lives until the token would have expired); every
  *              server that could not take it is marked dirty, and the
- *              key is deleted from it before its next use (the memcached client),
+ *              key is deleted from it before its next use (mc_journal.c),
  *              so a copy it kept cannot come back.
  *   max_uses   a counter per token (memcached incr) on the same n servers;
  *              the first of them that answers decides, the others follow
@@ -25,7 +25,7 @@
  * Every value is sealed with the secret and bound to its key
  * (fleet_record.c): one that does not open is ignored and logged.
  */
-#include "bearer_mc_client.h"
+#include "bearer_fleet_internal.h"
 #include "bearer_hash.h"
 #include "bearer_fleet_record.h"
 #include "bearer_metrics.h"
@@ -33,8 +33,11 @@
 #include "apr_strings.h"
 #include "apr_lib.h"
 
-#define KEY_PREFIX      "bearer:"
-#define USES_KEY_PREFIX "bearer:uses:"
+/* a shorter name for the one way to fill an op, used all over */
+#define fill_op bearer_fleet_fill_op
+
+#define KEY_PREFIX      BEARER_FLEET_KEY_PREFIX
+#define USES_KEY_PREFIX BEARER_FLEET_USES_KEY_PREFIX
 
 /* ---- placement ------------------------------------------------------------- */
 
@@ -50,8 +53,8 @@ static apr_uint64_t name_hash(const char *s)
 
 /* The vhost's servers in this token's order (registry indices). Only
  * names and the id enter the score, so every Apache agrees. */
-static int *server_order(apr_pool_t *p, const bearer_server_conf *sconf,
-                         const unsigned char id[BEARER_ID_BYTES])
+int *bearer_fleet_server_order(apr_pool_t *p, const bearer_server_conf *sconf,
+                               const unsigned char id[BEARER_ID_BYTES])
 {
     int n = sconf->memcache->nelts;
     int *order = apr_palloc(p, sizeof(int) * (apr_size_t)n);
@@ -65,8 +68,8 @@ static int *server_order(apr_pool_t *p, const bearer_server_conf *sconf,
     for (i = 0; i < n; i++) {
         const bearer_memcache_server *m =
             &APR_ARRAY_IDX(sconf->memcache, i, bearer_memcache_server);
-        apr_uint64_t sc = bearer_mix64(name_hash(bearer_mc_server_name(m->index))
-                                ^ idv);
+        apr_uint64_t sc =
+            bearer_mix64(name_hash(bearer_mc_server_name(m->index)) ^ idv);
 
         /* insertion sort: a handful of servers */
         for (j = i; j > 0 && score[j - 1] < sc; j--) {
@@ -80,7 +83,7 @@ static int *server_order(apr_pool_t *p, const bearer_server_conf *sconf,
 }
 
 /* The first `replicas` servers of the order that are up; when fewer are
- * up, down ones fill the list (the memcached client skips them, or lets one request
+ * up, down ones fill the list (mc_batch.c skips them, or lets one request
  * probe one whose retry time has come). */
 static int pick_targets(const bearer_server_conf *sconf, const int *order,
                         int *targets)
@@ -114,6 +117,89 @@ static const char *uses_key(apr_pool_t *p, const char *id)
 static apr_interval_time_t timeout_of(const bearer_server_conf *sconf)
 {
     return apr_time_from_msec(sconf->timeout_ms);
+}
+
+/* ---- one budget a request ---------------------------------------------------- */
+
+/*
+ * BearerMemcacheTimeout bounds the whole of one request's waiting on
+ * memcached, however many batches it sends and from whichever function
+ * (look-up, use count, mint, revocation): its first batch sets a deadline
+ * one timeout away, kept with the main request (subrequests and internal
+ * redirects share it), and every later batch ends by it. The first batch
+ * itself gets half of it: a server that has not answered by then is
+ * marked down, and the other half is left for what follows (the other
+ * servers of a second round, a mint's next servers, a DELETE's
+ * tombstones). A batch the budget no longer covers is not sent: a second
+ * round answers as the outage policy says, a repair is left to a later
+ * read. Repairs get half of what is left, and none in a DELETE.
+ */
+#define BUDGET_KEY "mod_bearer-fleet-budget"
+
+typedef struct {
+    apr_time_t deadline;        /* the request's, for memcached */
+    int batches;                /* sent so far */
+} request_budget;
+
+static request_budget *budget_of(request_rec *r,
+                                 const bearer_server_conf *sconf)
+{
+    request_rec *first = r;
+    request_budget *b = NULL;
+
+    while (first->main) {
+        first = first->main;
+    }
+    while (first->prev) {
+        first = first->prev;
+    }
+    apr_pool_userdata_get((void **)&b, BUDGET_KEY, first->pool);
+    if (!b) {
+        b = apr_pcalloc(first->pool, sizeof(*b));
+        b->deadline = apr_time_now() + timeout_of(sconf);
+        apr_pool_userdata_setn(b, BUDGET_KEY, NULL, first->pool);
+    }
+    return b;
+}
+
+static apr_time_t request_deadline(request_rec *r,
+                                   const bearer_server_conf *sconf)
+{
+    return budget_of(r, sconf)->deadline;
+}
+
+/* 1 while some of the request's budget is left. */
+static int time_left(request_rec *r, const bearer_server_conf *sconf)
+{
+    return request_deadline(r, sconf) > apr_time_now();
+}
+
+/* One round of the request: the first ends half-way to its deadline,
+ * the others by it. */
+static void run_round(request_rec *r, const bearer_server_conf *sconf,
+                      bearer_mc_op *ops, int nops)
+{
+    request_budget *b = budget_of(r, sconf);
+    apr_time_t until = b->batches++ == 0
+                       ? b->deadline - timeout_of(sconf) / 2 : b->deadline;
+
+    bearer_mc_run(r->server, r->pool, ops, nops, until, timeout_of(sconf));
+}
+
+/* A repair: half of what is left, none in a DELETE; 0 when not sent. */
+static int run_repair(request_rec *r, const bearer_server_conf *sconf,
+                      bearer_mc_op *ops, int nops)
+{
+    apr_time_t now = apr_time_now();
+    apr_time_t deadline = request_deadline(r, sconf);
+
+    if (r->method_number == M_DELETE || deadline - now < 2 * 1000) {
+        return 0;
+    }
+    budget_of(r, sconf)->batches++;
+    bearer_mc_run(r->server, r->pool, ops, nops, now + (deadline - now) / 2,
+                  timeout_of(sconf));
+    return 1;
 }
 
 /* 1 if any server of this vhost's list is believed up (a look at the
@@ -168,10 +254,9 @@ static int live_quorum(const bearer_server_conf *sconf)
     return q < 1 ? 1 : q;
 }
 
-/* Fills one op: a sealed record's size bounds what a GET accepts. */
-static void fill_op(bearer_mc_op *op, int server, bearer_mc_kind kind,
-                    const char *key, const unsigned char *value,
-                    apr_size_t value_len, apr_int64_t expires_at)
+void bearer_fleet_fill_op(bearer_mc_op *op, int server, bearer_mc_kind kind,
+                          const char *key, const unsigned char *value,
+                          apr_size_t value_len, apr_int64_t expires_at)
 {
     memset(op, 0, sizeof(*op));
     op->server = server;
@@ -193,8 +278,7 @@ static void run_gets(request_rec *r, const bearer_server_conf *sconf,
     for (i = from; i < nops; i++) {
         fill_op(&ops[i], servers[i], BEARER_MC_GET, key, NULL, 0, 0);
     }
-    bearer_mc_run(r->server, r->pool, ops + from, nops - from,
-                  timeout_of(sconf));
+    run_round(r, sconf, ops + from, nops - from);
 }
 
 /* What the rounds of one read found, over every server asked so far:
@@ -323,9 +407,9 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
                                        const bearer_server_conf *sconf,
                                        bearer_token_info *token)
 {
-    int *order = server_order(r->pool, sconf, token->id_bytes);
+    int *order = bearer_fleet_server_order(r->pool, sconf, token->id_bytes);
     int n = sconf->memcache->nelts;
-    int quorum = live_quorum(sconf), nrepair;
+    int quorum = live_quorum(sconf), nrepair, skipped = 0;
     bearer_mc_op repair[BEARER_MAX_REPLICAS];
     fetch_tally t;
 
@@ -343,16 +427,30 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
     /* Nothing found on the token's first servers: it may have been
      * written to later ones while those were down (a mint goes to the
      * first n LIVE servers). Or a live value, but from too few servers to
-     * trust it. A second round asks the others that are up. */
+     * trust it. A second round asks the others that are up, if the
+     * request's budget still covers one. */
     if (t.tombstone < 0 && !(t.good && t.answered >= quorum)) {
         t.nops += more_servers(sconf, order, t.servers, t.ntargets,
                                t.servers + t.ntargets, n - t.ntargets);
+        if (t.nops > t.ntargets && !time_left(r, sconf)) {
+            /* not asked: what they hold cannot be told (outage) */
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BRRLOG(00160)
+                          "token %s: no time left this request to ask %d "
+                          "more memcached server(s) (BearerMemcacheTimeout "
+                          "bounds the request)", token->id,
+                          t.nops - t.ntargets);
+            t.nops = t.ntargets;
+            skipped = 1;
+        }
         if (t.nops > t.ntargets) {
             run_gets(r, sconf, t.key, t.servers, t.ops, t.ntargets, t.nops);
             tally_round(r, sconf, token, &t, t.ntargets);
         }
     }
 
+    if (skipped && t.tombstone < 0 && !t.good) {
+        return BEARER_FLEET_UNKNOWN;
+    }
     if (t.tombstone < 0 && t.good && t.answered < quorum) {
         /* Only this many servers answered, and all a revocation that
          * could not reach some of them guarantees is a tombstone on every
@@ -368,11 +466,13 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
     }
     nrepair = repair_plan(&t, token, repair);
     if (nrepair > 0) {
+        int sent = run_repair(r, sconf, repair, nrepair);
+
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BRRLOG(00092)
-                      "token %s: repairing %d replica(s) with the %s",
-                      token->id, nrepair,
+                      "token %s: %s %d replica(s) with the %s", token->id,
+                      sent ? "repairing" : "no time left this request to "
+                      "repair", nrepair,
                       t.tombstone >= 0 ? "tombstone" : "live value");
-        bearer_mc_run(r->server, r->pool, repair, nrepair, timeout_of(sconf));
     }
 
     if (t.tombstone >= 0) {
@@ -388,41 +488,89 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
 /* ---- writing ----------------------------------------------------------------- */
 
 /* Writes the sealed token (and its use counter) to each of servers[];
- * returns how many hold both afterwards. */
+ * returns how many hold both afterwards. Every server that took any of it
+ * is added to wrote[] (for undo_insert). */
 static int insert_on(request_rec *r, const bearer_server_conf *sconf,
                      const char *id, const char *key,
                      const unsigned char *sealed, apr_size_t len,
                      const bearer_entry_t *entry, const int *servers,
-                     int nservers_)
+                     int nservers_, int *wrote, int *nwrote)
 {
     bearer_mc_op ops[2 * BEARER_MAX_REPLICAS];
+    int per = entry->max_uses > 0 ? 2 : 1;
     int nops = 0, stored = 0, i;
 
     for (i = 0; i < nservers_; i++) {
         fill_op(&ops[nops++], servers[i], BEARER_MC_ADD, key, sealed, len,
                 entry->expires_at);
-        if (entry->max_uses > 0) {
+        if (per == 2) {
             fill_op(&ops[nops++], servers[i], BEARER_MC_ADD,
                     uses_key(r->pool, id), (const unsigned char *)"0", 1,
                     entry->expires_at);
         }
     }
-    bearer_mc_run(r->server, r->pool, ops, nops, timeout_of(sconf));
+    run_round(r, sconf, ops, nops);
 
     /* A server counts when it holds the token (and its use counter). */
-    for (i = 0; i < nops; ) {
-        int ok = ops[i].status == BEARER_MC_OK;
+    for (i = 0; i < nservers_; i++) {
+        int ok = ops[per * i].status == BEARER_MC_OK;
+        int any = ok;
 
-        if (entry->max_uses > 0) {
-            ok = ok && ops[i + 1].status == BEARER_MC_OK;
-            i += 2;
-        }
-        else {
-            i++;
+        if (per == 2) {
+            any = ok || ops[per * i + 1].status == BEARER_MC_OK;
+            ok = ok && ops[per * i + 1].status == BEARER_MC_OK;
         }
         stored += ok;
+        if (any) {
+            wrote[(*nwrote)++] = servers[i];
+        }
     }
     return stored;
+}
+
+/* A mint that will answer 503 takes back what it wrote: a tombstone that
+ * lives a second over the token (memcached has no delete we parse, and a
+ * tombstone wins over any copy), its counter likewise. A server it cannot
+ * reach now, or none when the request's budget is spent, has the keys
+ * noted as missed: they are deleted from it before this host uses it
+ * again. No one ever saw this token, so what is left meanwhile is dead
+ * weight, not a token. */
+static void undo_insert(request_rec *r, const bearer_server_conf *sconf,
+                        const char *id, const char *key,
+                        const bearer_entry_t *entry, const int *wrote,
+                        int nwrote)
+{
+    bearer_mc_op ops[4 * BEARER_MAX_REPLICAS];
+    unsigned char *sealed = apr_palloc(r->pool, BEARER_RECORD_MAX);
+    const char *ukey = uses_key(r->pool, id);
+    apr_int64_t now = apr_time_sec(apr_time_now());
+    apr_size_t len;
+    int nops = 0, i;
+
+    len = bearer_record_seal_tombstone(sconf->secret->key,
+                                       sconf->secret->key_len, key,
+                                       strlen(key), now, sealed,
+                                       BEARER_RECORD_MAX);
+    for (i = 0; i < nwrote && len > 0; i++) {
+        fill_op(&ops[nops++], wrote[i], BEARER_MC_SET, key, sealed, len,
+                now);
+        if (entry->max_uses > 0) {
+            fill_op(&ops[nops++], wrote[i], BEARER_MC_SET, ukey,
+                    (const unsigned char *)"0", 1, now);
+        }
+    }
+    run_round(r, sconf, ops, nops);
+    for (i = 0; i < nwrote; i++) {
+        bearer_mc_op *op = &ops[(entry->max_uses > 0 ? 2 : 1) * i];
+
+        if (len == 0 || op->status != BEARER_MC_OK) {
+            bearer_mc_mark_missed(wrote[i], key);
+        }
+        if (entry->max_uses > 0
+                && (len == 0 || op[1].status != BEARER_MC_OK)) {
+            bearer_mc_mark_missed(wrote[i], ukey);
+        }
+    }
 }
 
 bearer_store_status bearer_fleet_insert(request_rec *r,
@@ -432,12 +580,14 @@ bearer_store_status bearer_fleet_insert(request_rec *r,
                                         const bearer_entry_t *entry)
 {
     const char *key = token_key(r->pool, id);
-    int *order = server_order(r->pool, sconf, id_bytes);
+    int *order = bearer_fleet_server_order(r->pool, sconf, id_bytes);
     int targets[BEARER_MAX_REPLICAS], more[BEARER_MAX_REPLICAS];
+    int wrote[2 * BEARER_MAX_REPLICAS];
     int ntargets = pick_targets(sconf, order, targets);
+    int quorum = live_quorum(sconf);
     unsigned char *sealed = apr_palloc(r->pool, BEARER_RECORD_MAX);
     apr_size_t len;
-    int stored, nmore = 0;
+    int stored, nmore = 0, nwrote = 0;
 
     len = bearer_record_seal_token(sconf->secret->key, sconf->secret->key_len,
                                    key, strlen(key), entry, sealed,
@@ -448,25 +598,37 @@ bearer_store_status bearer_fleet_insert(request_rec *r,
         return BEARER_STORE_UNAVAILABLE;
     }
     stored = insert_on(r, sconf, id, key, sealed, len, entry, targets,
-                       ntargets);
+                       ntargets, wrote, &nwrote);
 
     /* Targets that failed just now are down: the token goes to the next
      * live servers of its order instead ("the first n live servers"), so
      * that the request that finds servers gone does not answer 503 while
-     * others are up. */
-    if (stored < sconf->replicas) {
+     * others are up, if the request's budget still covers a round. */
+    if (stored < sconf->replicas && time_left(r, sconf)) {
         nmore = more_servers(sconf, order, targets, ntargets, more,
                              sconf->replicas - stored);
     }
     if (nmore > 0) {
         stored += insert_on(r, sconf, id, key, sealed, len, entry, more,
-                            nmore);
+                            nmore, wrote, &nwrote);
     }
 
     if (stored == 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00094)
                       "no memcached server took token %s: answering 503",
                       id);
+        undo_insert(r, sconf, id, key, entry, wrote, nwrote);
+        return BEARER_STORE_UNAVAILABLE;
+    }
+    /* Every host must honour a 201: one that reads the token trusts a
+     * live copy only once `quorum` servers answered, so fewer servers
+     * holding it than that (all but they unreachable) is no token. */
+    if (stored < quorum) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00161)
+                      "token %s: only %d memcached server(s) took it, %d "
+                      "needed for every host of the fleet to trust it: "
+                      "taken back, answering 503", id, stored, quorum);
+        undo_insert(r, sconf, id, key, entry, wrote, nwrote);
         return BEARER_STORE_UNAVAILABLE;
     }
     if (stored < sconf->replicas) {
@@ -502,7 +664,7 @@ bearer_store_status bearer_fleet_revoke(request_rec *r,
                                        bearer_memcache_server).index,
                 BEARER_MC_SET, key, sealed, len, token->entry.expires_at);
     }
-    bearer_mc_run(r->server, r->pool, ops, n, timeout_of(sconf));
+    run_round(r, sconf, ops, n);
     for (i = 0; i < n; i++) {
         if (ops[i].status == BEARER_MC_OK) {
             stored++;
@@ -533,20 +695,20 @@ bearer_store_status bearer_fleet_consume_use(request_rec *r,
                                              const bearer_token_info *token)
 {
     const char *key = uses_key(r->pool, token->id);
-    int *order = server_order(r->pool, sconf, token->id_bytes);
+    int *order = bearer_fleet_server_order(r->pool, sconf, token->id_bytes);
     int n = sconf->memcache->nelts;
     int *targets = apr_palloc(r->pool, sizeof(int) * (apr_size_t)n);
     int ntargets = pick_targets(sconf, order, targets), nops;
     bearer_mc_op *ops = apr_pcalloc(r->pool, sizeof(*ops) * (apr_size_t)n);
     bearer_mc_op repair[BEARER_MAX_REPLICAS];
     const bearer_mc_op *decider = NULL;
-    int nrepair = 0, not_found = 0, i;
+    int nrepair = 0, not_found = 0, skipped = 0, i;
 
     for (i = 0; i < ntargets; i++) {
         fill_op(&ops[i], targets[i], BEARER_MC_INCR, key, NULL, 0, 0);
         ops[i].delta = 1;
     }
-    bearer_mc_run(r->server, r->pool, ops, ntargets, timeout_of(sconf));
+    run_round(r, sconf, ops, ntargets);
     for (i = 0; i < ntargets; i++) {
         if (ops[i].status == BEARER_MC_OK && !decider) {
             decider = &ops[i];      /* the first in the token's order */
@@ -556,7 +718,11 @@ bearer_store_status bearer_fleet_consume_use(request_rec *r,
             not_found++;
         }
     }
-    if (!decider && not_found == ntargets && ntargets > 0) {
+    if (!decider && not_found == ntargets && ntargets > 0
+            && !time_left(r, sconf)) {
+        skipped = 1;            /* later servers not asked: cannot tell */
+    }
+    else if (!decider && not_found == ntargets && ntargets > 0) {
         /* No counter on the token's first servers: it may be on later
          * ones, where it was minted while those were down. */
         nops = ntargets + more_servers(sconf, order, targets, ntargets,
@@ -566,8 +732,7 @@ bearer_store_status bearer_fleet_consume_use(request_rec *r,
             ops[i].delta = 1;
         }
         if (nops > ntargets) {
-            bearer_mc_run(r->server, r->pool, ops + ntargets, nops - ntargets,
-                          timeout_of(sconf));
+            run_round(r, sconf, ops + ntargets, nops - ntargets);
         }
         for (i = ntargets; i < nops && !decider; i++) {
             if (ops[i].status == BEARER_MC_OK) {
@@ -584,7 +749,7 @@ bearer_store_status bearer_fleet_consume_use(request_rec *r,
         }
     }
     if (!decider) {
-        if (not_found == ntargets && ntargets > 0) {
+        if (not_found == ntargets && ntargets > 0 && !skipped) {
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, BRRLOG(00097)
                           "token %s: its use counter is gone from every "
                           "replica; refusing it", token->id);
@@ -606,7 +771,7 @@ bearer_store_status bearer_fleet_consume_use(request_rec *r,
         }
     }
     if (nrepair > 0) {
-        bearer_mc_run(r->server, r->pool, repair, nrepair, timeout_of(sconf));
+        run_repair(r, sconf, repair, nrepair);
     }
     return decider->number <= token->entry.max_uses ? BEARER_STORE_OK
                                                     : BEARER_STORE_EXHAUSTED;
@@ -617,7 +782,7 @@ bearer_store_status bearer_fleet_uses_left(request_rec *r,
                                            bearer_token_info *token)
 {
     const char *key = uses_key(r->pool, token->id);
-    int *order = server_order(r->pool, sconf, token->id_bytes);
+    int *order = bearer_fleet_server_order(r->pool, sconf, token->id_bytes);
     int n = sconf->memcache->nelts;
     int *servers = apr_palloc(r->pool, sizeof(int) * (apr_size_t)n);
     int ntargets = pick_targets(sconf, order, servers), nops = ntargets;
@@ -627,7 +792,11 @@ bearer_store_status bearer_fleet_uses_left(request_rec *r,
 
     for (round = 0; round < 2 && answered == 0; round++) {
         if (round == 1) {
-            /* no counter on the first servers: look on the later ones */
+            /* no counter on the first servers: look on the later ones,
+             * if the request's budget still covers a round */
+            if (!time_left(r, sconf)) {
+                break;
+            }
             from = ntargets;
             nops += more_servers(sconf, order, servers, ntargets,
                                  servers + ntargets, n - ntargets);

@@ -15,7 +15,7 @@
 
 #define RELATIVE_EXPTIME_MAX 2592000    /* memcached reads more as a date */
 
-/* ---- the protocol ------------------------------------------------------------ */
+/* ---- the protocol --------------------------------------------------------- */
 
 /* memcached reads an exptime over 30 days as a Unix date. */
 static apr_int64_t exptime_of(apr_int64_t expires_at)
@@ -62,9 +62,74 @@ static const char *command_of(apr_pool_t *p, const bearer_mc_op *op,
         cmd = apr_psprintf(p, "incr %s %" APR_UINT64_T_FMT "\r\n", op->key,
                            op->delta);
         break;
+    case BEARER_MC_STATS:
+        cmd = "stats\r\n";
+        break;
+    case BEARER_MC_METADUMP:
+        cmd = "lru_crawler metadump all\r\n";
+        break;
     }
     *len = strlen(cmd);
     return cmd;
+}
+
+/* One line ended by LF (metadump's key lines end so, not CRLF), the CR
+ * before it dropped; APR_EGENERAL for a NUL or a line too long. */
+static apr_status_t read_lf_line(bearer_mc_reader *rd,
+                                 char line[BEARER_MC_LINE_MAX])
+{
+    apr_size_t n = 0;
+    apr_status_t rv;
+    char ch;
+
+    for (;;) {
+        rv = bearer_mc_read_exact(rd, &ch, 1);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (ch == '\n') {
+            break;
+        }
+        if (ch == '\0' || n + 1 >= BEARER_MC_LINE_MAX) {
+            return APR_EGENERAL;
+        }
+        line[n++] = ch;
+    }
+    if (n > 0 && line[n - 1] == '\r') {
+        n--;
+    }
+    line[n] = '\0';
+    return APR_SUCCESS;
+}
+
+/* The answer of "stats" or "lru_crawler metadump": lines up to "END",
+ * each kept in op->lines. A metadump refused at once (the crawler busy,
+ * or an older memcached without it) is one line: BAD_VALUE. */
+static apr_status_t read_lines(bearer_mc_conn *c, apr_pool_t *pool,
+                               bearer_mc_op *op)
+{
+    char line[BEARER_MC_LINE_MAX];
+    apr_status_t rv;
+
+    op->lines = apr_array_make(pool, 64, sizeof(char *));
+    for (;;) {
+        rv = read_lf_line(&c->rd, line);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (strcmp(line, "END") == 0) {
+            op->status = BEARER_MC_OK;
+            return APR_SUCCESS;
+        }
+        if (op->lines->nelts == 0
+                && (strncmp(line, "BUSY", 4) == 0
+                    || strncmp(line, "ERROR", 5) == 0
+                    || strncmp(line, "CLIENT_ERROR", 12) == 0)) {
+            op->status = BEARER_MC_BAD_VALUE;
+            return APR_SUCCESS;
+        }
+        APR_ARRAY_PUSH(op->lines, char *) = apr_pstrdup(pool, line);
+    }
 }
 
 /* Reads the answer to op (mc_reply.c); APR_SUCCESS when the exchange
@@ -76,6 +141,9 @@ static apr_status_t read_answer(bearer_mc_conn *c, apr_pool_t *pool,
     bearer_mc_reply reply;
     apr_status_t rv;
 
+    if (op->kind == BEARER_MC_STATS || op->kind == BEARER_MC_METADUMP) {
+        return read_lines(c, pool, op);
+    }
     memset(&reply, 0, sizeof(reply));
     reply.kind = op->kind == BEARER_MC_GET ? BEARER_MC_REPLY_VALUE
                  : op->kind == BEARER_MC_INCR ? BEARER_MC_REPLY_INCR
@@ -111,7 +179,7 @@ static apr_status_t read_own_answer(bearer_mc_conn *c, apr_pool_t *pool,
     return bearer_mc_read_reply(&c->rd, pool, &reply);
 }
 
-/* ---- batches ------------------------------------------------------------------ */
+/* ---- batches -------------------------------------------------------------- */
 
 /* How one batch uses one server: a single connection carries, in order,
  * the clean-up it owes (if dirty), then every op of the batch for it, then
@@ -137,6 +205,8 @@ typedef struct {
     int nops;
     apr_time_t start;
     apr_time_t deadline;
+    int patient;                /* gave each server at least a quarter
+                                   of BearerMemcacheTimeout */
     batch_server *bs;           /* one per server of the registry */
 } batch;
 
@@ -235,6 +305,10 @@ static void server_failed(batch *b, int k, apr_status_t rv, const char *what)
     if (bk->cleanup && !bk->cleanup_done) {
         bearer_mc_cleanup_failed(k);
     }
+    if (!b->patient
+            && (APR_STATUS_IS_TIMEUP(rv) || APR_STATUS_IS_EAGAIN(rv))) {
+        return;             /* the request's time ran out, not the server */
+    }
     bearer_mc_mark_down(b->s, k, rv, what);
 }
 
@@ -310,7 +384,8 @@ static apr_status_t read_server_answers(batch *b, int k)
         if (rv != APR_SUCCESS) {
             op->status = BEARER_MC_FAILED;
         }
-        else {
+        else if (op->kind != BEARER_MC_STATS
+                 && op->kind != BEARER_MC_METADUMP) {
             bearer_metrics_add(op->kind == BEARER_MC_GET
                                ? BEARER_M_MEMCACHE_GET
                                : op->kind == BEARER_MC_INCR
@@ -355,7 +430,8 @@ static void read_from(batch *b, int k)
 }
 
 void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
-                   int nops, apr_interval_time_t timeout)
+                   int nops, apr_time_t deadline,
+                   apr_interval_time_t timeout)
 {
     batch b;
     int i, k;
@@ -363,15 +439,16 @@ void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
     for (i = 0; i < nops; i++) {
         ops[i].status = BEARER_MC_FAILED;
     }
-    if (!bearer_mc_healths || nops <= 0) {
+    b.start = apr_time_now();
+    if (!bearer_mc_healths || nops <= 0 || deadline <= b.start) {
         return;
     }
     b.s = s;
     b.pool = pool;
     b.ops = ops;
     b.nops = nops;
-    b.start = apr_time_now();
-    b.deadline = b.start + timeout;
+    b.deadline = deadline;
+    b.patient = deadline - b.start >= timeout / 4;
     b.bs = apr_pcalloc(pool, sizeof(*b.bs) * (apr_size_t)bearer_mc_nservers);
 
     plan(&b);

@@ -25,6 +25,14 @@ static apr_status_t close_idle_connections(void *data)
     return APR_SUCCESS;
 }
 
+/* Set once child_init is done (see bearer_mc_child_ready). */
+static int child_ready;
+
+int bearer_mc_child_ready(void)
+{
+    return __atomic_load_n(&child_ready, __ATOMIC_ACQUIRE);
+}
+
 void bearer_mc_child_init(apr_pool_t *pchild, server_rec *s)
 {
     int i;
@@ -55,6 +63,7 @@ void bearer_mc_child_init(apr_pool_t *pchild, server_rec *s)
         apr_pool_cleanup_register(pchild, srv, close_idle_connections,
                                   apr_pool_cleanup_null);
     }
+    __atomic_store_n(&child_ready, 1, __ATOMIC_RELEASE);
 }
 
 /* What is left of the deadline, as a socket timeout. Past it, 0: a

@@ -190,3 +190,29 @@ void bearer_mc_mark_up(server_rec *s, int server)
         publish_health();
     }
 }
+
+void bearer_mc_seen_start(int server, apr_int64_t *started,
+                          apr_uint32_t *pid)
+{
+    *started = 0;
+    *pid = 0;
+    if (bearer_mc_healths) {
+        *started = __atomic_load_n(&bearer_mc_healths[server].started,
+                                   __ATOMIC_ACQUIRE);
+        *pid = __atomic_load_n(&bearer_mc_healths[server].pid,
+                               __ATOMIC_ACQUIRE);
+    }
+}
+
+/* One writer at a time (the refill runs in one child a host); a reader
+ * that sees a torn pair only refills once more, with `add`. */
+void bearer_mc_set_seen_start(int server, apr_int64_t started,
+                              apr_uint32_t pid)
+{
+    if (bearer_mc_healths) {
+        __atomic_store_n(&bearer_mc_healths[server].pid, pid,
+                         __ATOMIC_RELEASE);
+        __atomic_store_n(&bearer_mc_healths[server].started, started,
+                         __ATOMIC_RELEASE);
+    }
+}

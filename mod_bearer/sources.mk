@@ -16,7 +16,7 @@ BEARER_GLUE_SRC = $(addprefix mod_bearer/, \
                     mod_bearer.c config.c configcheck.c secrets.c \
                     credentials.c authn.c authz.c endpoint.c respond.c \
                     store.c kept_shm.c observe.c \
-                    fleet_store.c mc_health.c mc_journal.c mc_conn.c \
+                    fleet_store.c fleet_refill.c mc_health.c mc_journal.c mc_conn.c \
                     mc_batch.c)
 
 BEARER_SRC = $(BEARER_GLUE_SRC) $(BEARER_CORE_SRC)

@@ -14,6 +14,7 @@
  */
 #include "bearer_private.h"
 #include "bearer_mc_client.h"
+#include "bearer_fleet_internal.h"
 
 #include "util_mutex.h"
 #include "apr_strings.h"
@@ -91,7 +92,14 @@ int bearer_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
         bearer_kept_shm_set_owner_data(seg, lock);
     }
     writers_lock = lock;
-    return bearer_mc_post_config(pconf, s);
+    if (bearer_mc_post_config(pconf, s) != OK) {
+        return !OK;
+    }
+    /* Fleet mode's periodic task (the refill of memcached servers that
+     * come back empty): a mod_watchdog callback, registered here because
+     * mod_watchdog reads its callbacks in its own post_config, which runs
+     * after this one (APR_HOOK_LAST). */
+    return bearer_fleet_refill_register(pconf, s);
 }
 
 void bearer_store_child_init(apr_pool_t *p, server_rec *s)
