@@ -187,8 +187,8 @@ static int read_source(server_rec *s, apr_pool_t *pool,
             continue;
         }
         end = strchr(line + 4, ' ');
-        key = uri_decode(pool, line + 4,
-                         end ? (apr_size_t)(end - line - 4) : strlen(line + 4));
+        key = uri_decode(pool, line + 4, end ? (apr_size_t)(end - line - 4)
+                                             : strlen(line + 4));
         tid = id_of_key(key, &uses);
         if (!tid || bearer_token_id_decode(tid, strlen(tid), id) != 0) {
             continue;

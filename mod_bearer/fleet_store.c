@@ -186,20 +186,30 @@ static void run_round(request_rec *r, const bearer_server_conf *sconf,
     bearer_mc_run(r->server, r->pool, ops, nops, until, timeout_of(sconf));
 }
 
-/* A repair: half of what is left, none in a DELETE; 0 when not sent. */
-static int run_repair(request_rec *r, const bearer_server_conf *sconf,
-                      bearer_mc_op *ops, int nops)
+/* A round that must leave time for what may follow it (a repair, a
+ * mint's second try, which its undo may follow): half of what is left;
+ * 0 when not sent (less than 2 ms left). */
+static int run_half(request_rec *r, const bearer_server_conf *sconf,
+                    bearer_mc_op *ops, int nops)
 {
     apr_time_t now = apr_time_now();
     apr_time_t deadline = request_deadline(r, sconf);
 
-    if (r->method_number == M_DELETE || deadline - now < 2 * 1000) {
+    if (deadline - now < 2 * 1000) {
         return 0;
     }
     budget_of(r, sconf)->batches++;
     bearer_mc_run(r->server, r->pool, ops, nops, now + (deadline - now) / 2,
                   timeout_of(sconf));
     return 1;
+}
+
+/* A repair: as run_half, and none in a DELETE (the revocation that
+ * follows its look-up keeps the time). */
+static int run_repair(request_rec *r, const bearer_server_conf *sconf,
+                      bearer_mc_op *ops, int nops)
+{
+    return r->method_number != M_DELETE && run_half(r, sconf, ops, nops);
 }
 
 /* 1 if any server of this vhost's list is believed up (a look at the
@@ -494,7 +504,7 @@ static int insert_on(request_rec *r, const bearer_server_conf *sconf,
                      const char *id, const char *key,
                      const unsigned char *sealed, apr_size_t len,
                      const bearer_entry_t *entry, const int *servers,
-                     int nservers_, int *wrote, int *nwrote)
+                     int nservers_, int *wrote, int *nwrote, int second)
 {
     bearer_mc_op ops[2 * BEARER_MAX_REPLICAS];
     int per = entry->max_uses > 0 ? 2 : 1;
@@ -509,7 +519,12 @@ static int insert_on(request_rec *r, const bearer_server_conf *sconf,
                     entry->expires_at);
         }
     }
-    run_round(r, sconf, ops, nops);
+    if (second) {
+        run_half(r, sconf, ops, nops);      /* the undo may follow */
+    }
+    else {
+        run_round(r, sconf, ops, nops);
+    }
 
     /* A server counts when it holds the token (and its use counter). */
     for (i = 0; i < nservers_; i++) {
@@ -598,19 +613,20 @@ bearer_store_status bearer_fleet_insert(request_rec *r,
         return BEARER_STORE_UNAVAILABLE;
     }
     stored = insert_on(r, sconf, id, key, sealed, len, entry, targets,
-                       ntargets, wrote, &nwrote);
+                       ntargets, wrote, &nwrote, 0);
 
     /* Targets that failed just now are down: the token goes to the next
      * live servers of its order instead ("the first n live servers"), so
      * that the request that finds servers gone does not answer 503 while
-     * others are up, if the request's budget still covers a round. */
+     * others are up, if the request's budget still covers a round (half
+     * of what is left: an undo may have to follow). */
     if (stored < sconf->replicas && time_left(r, sconf)) {
         nmore = more_servers(sconf, order, targets, ntargets, more,
                              sconf->replicas - stored);
     }
     if (nmore > 0) {
         stored += insert_on(r, sconf, id, key, sealed, len, entry, more,
-                            nmore, wrote, &nwrote);
+                            nmore, wrote, &nwrote, 1);
     }
 
     if (stored == 0) {
