@@ -207,6 +207,8 @@ typedef struct {
     apr_time_t deadline;
     int patient;                /* gave each server at least a quarter
                                    of BearerMemcacheTimeout */
+    int for_request;            /* a request's batch (its waits are
+                                   observed), not the refill's */
     batch_server *bs;           /* one per server of the registry */
 } batch;
 
@@ -425,8 +427,10 @@ static void read_from(batch *b, int k)
     bearer_mc_mark_up(b->s, k);
     /* from the batch's start to this server's answers: what the request
      * waited for them */
-    bearer_metrics_observe(BEARER_H_MEMCACHE_SECONDS,
-                           (apr_uint64_t)(apr_time_now() - b->start));
+    if (b->for_request) {
+        bearer_metrics_observe(BEARER_H_MEMCACHE_SECONDS,
+                               (apr_uint64_t)(apr_time_now() - b->start));
+    }
 }
 
 void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
@@ -449,6 +453,10 @@ void bearer_mc_run(server_rec *s, apr_pool_t *pool, bearer_mc_op *ops,
     b.nops = nops;
     b.deadline = deadline;
     b.patient = deadline - b.start >= timeout / 4;
+    /* the refill's batches: a longer deadline, or its own commands */
+    b.for_request = deadline - b.start <= timeout
+                    && ops[0].kind != BEARER_MC_STATS
+                    && ops[0].kind != BEARER_MC_METADUMP;
     b.bs = apr_pcalloc(pool, sizeof(*b.bs) * (apr_size_t)bearer_mc_nservers);
 
     plan(&b);
