@@ -14,7 +14,7 @@
  *   - stores it on the first `replicas` servers of the token's rendezvous
  *     order (the same hash as mod_bearer/fleet_store.c: FNV-1a of "host:port"
  *     as configured, xor the id's first 8 bytes, splitmix64 finaliser,
- *     highest score first), with the relative exptime mc_client.c sends.
+ *     highest score first), with the relative exptime mc_batch.c sends.
  *
  * A value placed on the wrong server, or sealed wrongly, makes the module
  * answer 401, so the benchmark's "no errors" check also checks this file.
@@ -46,7 +46,7 @@
 
 #define MAX_SERVERS 8
 #define BATCH       2000              /* tokens between two sync points */
-#define RELATIVE_EXPTIME_MAX 2592000  /* as mc_client.c: over 30 days is a date */
+#define RELATIVE_EXPTIME_MAX 2592000  /* as mc_batch.c: over 30 days is a date */
 
 typedef struct {
     char name[64];                    /* "host:port", as BearerMemcache spells it */

@@ -7,7 +7,7 @@
  * Input:
  *   byte 0   bits 0-1: mode (0, 1 raw answers; 2, 3 answers built from
  *            the input, then maybe damaged); bit 2: the batch starts with
- *            flush_all; bit 3: it ends with a version probe (mc_client.c
+ *            flush_all; bit 3: it ends with a version probe (mc_batch.c
  *            sends both itself); bits 4-5: how built answers are damaged
  *   byte 1   how many requests (1-8)
  *   next     one byte a request: 0-2 gets, add/set/cas, incr (mod 3);

@@ -2,7 +2,7 @@
 /*
  * bearer_mc_reply.h - reading memcached's answers (text protocol): the
  * framing and the meaning of each answer, apart from the sockets they
- * arrive on. mc_client.c hands a reader its bytes through a recv callback
+ * arrive on. mc_batch.c hands a reader its bytes through a recv callback
  * (a socket wait clipped to the batch's deadline); the unit tests and the
  * fuzzer hand it scripted bytes in pieces of their choosing.
  *

@@ -36,7 +36,7 @@ typedef enum {
     BEARER_M_MINTED,
     BEARER_M_REVOKED,
     BEARER_M_MINT_REFUSED,             /* 503: table full or store away */
-    /* fleet mode (memcached): counted in mc_client.c and fleet_store.c */
+    /* fleet mode (memcached): counted in mc_batch.c and fleet_store.c */
     BEARER_M_MEMCACHE_GET,
     BEARER_M_MEMCACHE_SET,
     BEARER_M_MEMCACHE_INCR,            /* use counters of max_uses tokens */

@@ -51,7 +51,7 @@ typedef enum { BEARER_OUTAGE_STALE = 0, BEARER_OUTAGE_CLOSED } bearer_outage_pol
 typedef struct {
     const char *host;
     apr_port_t port;
-    int index;                  /* in mc_client.c's registry (post_config) */
+    int index;                  /* in mc_health.c's registry (post_config) */
 } bearer_memcache_server;
 
 /* The key material of one secret: the HMAC key, and the namespace tag that

@@ -348,7 +348,7 @@ static int check_requires(apr_pool_t *p, server_rec *main_server,
     return failed;
 }
 
-/* ---- BearerMemcache without BearerSecretFile ---------------------------- */
+/* ---- BearerMemcache without BearerSecretFile; a fleet of two ------------ */
 
 static int check_memcaches(apr_pool_t *p, server_rec *main_server,
                            const walk_t *w)
@@ -368,6 +368,17 @@ static int check_memcaches(apr_pool_t *p, server_rec *main_server,
                                                  "line %d", f->vhost->line_num)
                                   : "the main server");
             failed = 1;
+        }
+        /* A warning, not a failure: two servers work, but promise less
+         * (docs/fleet.md, "A fleet of two"). */
+        if (s && conf_of(s)->memcache && conf_of(s)->memcache->nelts == 2) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_server,
+                         BRRLOG(00165) "BearerMemcache %s: a fleet of two "
+                         "memcached servers trusts a lone live copy while "
+                         "the other is away, so a server that missed a "
+                         "revocation honours the token until the other "
+                         "returns; three or more servers close that "
+                         "(see fleet.md)", where(p, f->node));
         }
     }
     return failed;

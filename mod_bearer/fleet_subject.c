@@ -18,7 +18,7 @@
  * Cut-offs only ever move later, so taking the latest of all answers is
  * always right, and a server that kept an older one can do no harm.
  */
-#include "bearer_mc_client.h"
+#include "bearer_fleet_internal.h"
 #include "bearer_bytes.h"
 #include "bearer_fleet_record.h"
 #include "bearer_metrics.h"
@@ -37,25 +37,18 @@ static const char *subject_mc_key(apr_pool_t *p,
     return apr_pstrcat(p, SUBJECT_KEY_PREFIX, text, NULL);
 }
 
-/* As many answers as a live token needs (fleet_store.c's rule). */
-static int quorum(const bearer_server_conf *sconf)
-{
-    int n = sconf->memcache->nelts;
-    int q = sconf->replicas < n - 1 ? sconf->replicas : n - 1;
-
-    return q < 1 ? 1 : q;
-}
-
 static void all_servers(const bearer_server_conf *sconf, bearer_mc_op *ops,
-                        bearer_mc_kind kind, const char *key)
+                        bearer_mc_kind kind, const char *key,
+                        const unsigned char *value, apr_size_t value_len,
+                        apr_int64_t expires_at)
 {
     int i;
 
     for (i = 0; i < sconf->memcache->nelts; i++) {
-        ops[i].server = APR_ARRAY_IDX(sconf->memcache, i,
-                                      bearer_memcache_server).index;
-        ops[i].kind = kind;
-        ops[i].key = key;
+        bearer_fleet_fill_op(&ops[i],
+                             APR_ARRAY_IDX(sconf->memcache, i,
+                                           bearer_memcache_server).index,
+                             kind, key, value, value_len, expires_at);
     }
 }
 
@@ -72,9 +65,8 @@ int bearer_fleet_subject_fetch(request_rec *r,
     int answered = 0, best = -1, nrepair = 0, i;
     apr_int64_t latest = 0;
 
-    all_servers(sconf, ops, BEARER_MC_GET, mkey);
-    bearer_mc_run(r->server, r->pool, ops, n,
-                  apr_time_from_msec(sconf->timeout_ms));
+    all_servers(sconf, ops, BEARER_MC_GET, mkey, NULL, 0, 0);
+    bearer_fleet_run_round(r, sconf, ops, n);
     for (i = 0; i < n; i++) {
         bearer_entry_t unused;
         apr_int64_t value = 0;
@@ -104,11 +96,11 @@ int bearer_fleet_subject_fetch(request_rec *r,
             best = i;
         }
     }
-    if (best < 0 && answered < quorum(sconf)) {
+    if (best < 0 && answered < bearer_fleet_live_quorum(sconf)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BRRLOG(00223)
                       "%s: only %d memcached server(s) answered (%d needed "
                       "to trust that there is no cut-off)", mkey, answered,
-                      quorum(sconf));
+                      bearer_fleet_live_quorum(sconf));
         return 0;
     }
     /* Read repair: answering servers without the latest get it. */
@@ -116,18 +108,16 @@ int bearer_fleet_subject_fetch(request_rec *r,
         if (ops[i].status == BEARER_MC_FAILED || seen[i] == latest) {
             continue;
         }
-        repair[nrepair].server = ops[i].server;
-        repair[nrepair].kind = BEARER_MC_SET;
-        repair[nrepair].key = mkey;
-        repair[nrepair].value = ops[best].data;
-        repair[nrepair].value_len = ops[best].data_len;
-        repair[nrepair].expires_at = apr_time_sec(apr_time_now())
-                                     + BEARER_DEFAULT_MAX_TTL;
-        nrepair++;
+        bearer_fleet_fill_op(&repair[nrepair++], ops[i].server,
+                             BEARER_MC_SET, mkey, ops[best].data,
+                             ops[best].data_len,
+                             apr_time_sec(apr_time_now())
+                             + BEARER_DEFAULT_MAX_TTL);
     }
     if (nrepair > 0) {
-        bearer_mc_run(r->server, r->pool, repair, nrepair,
-                      apr_time_from_msec(sconf->timeout_ms));
+        /* within the request's budget; one left undone is done by a
+         * later read */
+        bearer_fleet_run_repair(r, sconf, repair, nrepair);
     }
     *cut_off_usec = latest;
     return 1;
@@ -153,14 +143,8 @@ bearer_store_status bearer_fleet_subject_store(request_rec *r,
     if (len == 0) {
         return BEARER_STORE_UNAVAILABLE;
     }
-    all_servers(sconf, ops, BEARER_MC_SET, mkey);
-    for (i = 0; i < n; i++) {
-        ops[i].value = sealed;
-        ops[i].value_len = len;
-        ops[i].expires_at = keep_until;
-    }
-    bearer_mc_run(r->server, r->pool, ops, n,
-                  apr_time_from_msec(sconf->timeout_ms));
+    all_servers(sconf, ops, BEARER_MC_SET, mkey, sealed, len, keep_until);
+    bearer_fleet_run_round(r, sconf, ops, n);
     for (i = 0; i < n; i++) {
         stored += ops[i].status == BEARER_MC_OK;
     }

@@ -30,6 +30,7 @@
  */
 #define BEARER_DECLARING_MODULE
 #include "bearer_private.h"
+#include "bearer_fleet_internal.h"
 #include "bearer_mc_client.h"
 #include "http_protocol.h"
 #include "ap_provider.h"
@@ -62,6 +63,13 @@ static int bearer_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     if (rc == OK) {
         rc = bearer_mc_post_config(pconf, s);
+    }
+    if (rc == OK) {
+        /* Fleet mode's periodic task (the refill of memcached servers
+         * that come back empty): a mod_watchdog callback, registered here
+         * because mod_watchdog reads its callbacks in its own post_config,
+         * which runs after this one (APR_HOOK_LAST). */
+        rc = bearer_fleet_refill_register(pconf, s);
     }
     return rc;
 }

@@ -21,7 +21,8 @@ BEARER_GLUE_SRC = $(addprefix mod_bearer/, \
                     credentials.c authn.c authz.c endpoint.c respond.c \
                     store.c kept_shm.c observe.c \
                     subject_cutoff.c cidr_check.c cors.c \
-                    fleet_store.c fleet_subject.c mc_client.c)
+                    fleet_store.c fleet_subject.c fleet_refill.c \
+                    mc_health.c mc_journal.c mc_conn.c mc_batch.c)
 
 BEARER_FAULT_SRC = mod_bearer/fault.c
 
