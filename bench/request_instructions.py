@@ -223,6 +223,8 @@ Listen 127.0.0.1:{port}
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer requests; docs untouched")
+    ap.add_argument("--keep", metavar="DIR",
+                    help="copy the callgrind profiles there, for callgrind_annotate by hand")
     o = ap.parse_args()
     n1, n2 = (100, 300) if o.quick else (1000, 5000)
     r = Run(o.quick)
@@ -235,6 +237,10 @@ def main():
             per = (t2 - t1) / (n2 - n1)
             fper = {k: (f2.get(k, 0) - f1.get(k, 0)) / (n2 - n1) for k in f2}
             results[case] = (per, fper)
+            if o.keep:
+                os.makedirs(o.keep, exist_ok=True)
+                for n in (n1, n2):
+                    shutil.copy(os.path.join(r.tmp, "out", "callgrind.%s.%d" % (case, n)), o.keep)
             print("bench-request: %s: %.0f instructions a request" % (case, per), flush=True)
     except SystemExit as e:
         log = os.path.join(r.tmp, "valgrind.log")

@@ -16,6 +16,7 @@
 #include "apr_tables.h"
 
 #include "bearer_token.h"
+#include "bearer_mac.h"
 #include "bearer_entry.h"
 #include "bearer_table.h"
 
@@ -57,6 +58,7 @@ typedef struct {
 typedef struct {
     const unsigned char *key;
     apr_size_t key_len;
+    bearer_mac_key mac;              /* HMAC states of key, made once */
     unsigned char ns[8];
     const char *origin;              /* file name, or "generated" */
 } bearer_secret;
