@@ -44,6 +44,7 @@
 
 #include "bearer_entry.h"
 #include "bearer_header.h"
+#include "bearer_mac.h"
 #include "bearer_scope.h"
 #include "bearer_table.h"
 #include "bearer_token.h"
@@ -79,6 +80,7 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
     unsigned char secret[48], ns_mac[BEARER_MAC_BYTES];
+    bearer_mac_key mac_key;
     unsigned char op_mac[BEARER_MAC_BYTES];
     static char tokens[NTOKENS][BEARER_TOKEN_MAX + 1];
     char header[16 + BEARER_TOKEN_MAX + 1];
@@ -107,6 +109,10 @@ int main(int argc, char **argv)
         return 1;
     }
     memcpy(key.ns, ns_mac, sizeof(key.ns));
+    /* the module makes the HMAC states once, when the secret is loaded */
+    if (bearer_mac_key_init(&mac_key, secret, sizeof(secret)) != 0) {
+        return 1;
+    }
 
     if (use_ctxdup) {
         EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
@@ -176,7 +182,7 @@ int main(int argc, char **argv)
             break;
         }
         rc = use_ctxdup ? mac_ctxdup(tok, tok_len, mac)
-                        : bearer_mac(secret, sizeof(secret), tok, tok_len, mac);
+                        : bearer_mac_keyed(&mac_key, tok, tok_len, mac);
         if (rc != 0) {
             break;
         }
