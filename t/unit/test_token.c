@@ -370,8 +370,9 @@ START_TEST(test_secret_equal_and_wipe)
 END_TEST
 
 /* bearer_crc32 is zlib's CRC-32: its published check value, and a
- * bit-at-a-time reference over every byte value and many lengths (which
- * checks every entry of token.c's table). */
+ * bit-at-a-time reference over every byte value, every length to 300 and
+ * every byte value in every place of an 8-byte step (which checks every
+ * entry of token.c's eight tables). */
 static uint32_t reference_crc32(const unsigned char *p, size_t n)
 {
     uint32_t crc = 0xFFFFFFFFu;
@@ -401,8 +402,19 @@ START_TEST(test_crc32)
         unsigned char one = (unsigned char)i;
         ck_assert_uint_eq(bearer_crc32(&one, 1), reference_crc32(&one, 1));
     }
-    for (n = 0; n <= sizeof(data); n += 13) {
+    for (n = 0; n <= sizeof(data); n++) {
         ck_assert_uint_eq(bearer_crc32(data, n), reference_crc32(data, n));
+    }
+    /* every byte value in every place of an 8-byte step: each entry of
+     * each of the eight tables */
+    for (n = 0; n < 8; n++) {
+        for (i = 0; i < 256; i++) {
+            unsigned char step[9] = { 0 };
+
+            step[n] = (unsigned char)i;
+            ck_assert_uint_eq(bearer_crc32(step, 8), reference_crc32(step, 8));
+            ck_assert_uint_eq(bearer_crc32(step, 9), reference_crc32(step, 9));
+        }
     }
 }
 END_TEST
