@@ -9,6 +9,8 @@
  */
 #include "bearer_header.h"
 
+#include <string.h>
+
 /* One table lookup a character instead of a chain of comparisons: the
  * header of every protected request goes through here. */
 enum {
@@ -104,10 +106,7 @@ bearer_cred_status bearer_header_parse(const char *value,
     while (is_ows(*p)) {
         p++;
     }
-    end = p;
-    while (*end != '\0') {
-        end++;
-    }
+    end = p + strlen(p);        /* libc's, a word or a vector a step */
     while (end > p && is_ows(end[-1])) {
         end--;
     }
