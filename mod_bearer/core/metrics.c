@@ -98,9 +98,16 @@ static __thread segment_t *my_segment;
 static __thread unsigned my_index;
 static __thread uint64_t my_owner;
 
+/* The key is made in the process that first claims a lane (a child):
+ * httpd's parent reloads the module on every restart, and a key made
+ * there would be one more key that outlives the code of its destructor.
+ * The fork handler, made in the parent, goes with the module (glibc
+ * unregisters a shared object's fork handlers when it is unloaded). */
 static pthread_once_t release_once = PTHREAD_ONCE_INIT;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 static pthread_key_t release_key;
 static int release_ok;
+static int fork_ok;
 
 size_t bearer_metrics_bytes(void)
 {
@@ -131,8 +138,14 @@ static void forget_lane_in_child(void)
 
 static void release_setup(void)
 {
-    release_ok = pthread_key_create(&release_key, release_lane) == 0
-                 && pthread_atfork(NULL, NULL, forget_lane_in_child) == 0;
+    release_ok = pthread_key_create(&release_key, release_lane) == 0;
+}
+
+static void fork_setup(void)
+{
+    /* without it, a child could write to its parent's lane: then every
+     * thread uses the shared lane (atomic adds) instead */
+    fork_ok = pthread_atfork(NULL, NULL, forget_lane_in_child) == 0;
 }
 
 static int try_claim(segment_t *seg, unsigned i, uint64_t expected,
@@ -155,6 +168,9 @@ static void claim_lane(segment_t *seg)
     my_segment = seg;
     my_index = BEARER_METRICS_LANES;
     my_lane = lanes_of(seg)[BEARER_METRICS_LANES].counters;
+    if (pthread_once(&fork_once, fork_setup) != 0 || !fork_ok) {
+        return;                         /* the shared lane */
+    }
     for (n = 0; n < BEARER_METRICS_LANES; n++) {
         i = (start + n) % BEARER_METRICS_LANES;
         if (__atomic_load_n(&seg->owner[i], __ATOMIC_RELAXED) == 0
@@ -224,7 +240,7 @@ int bearer_metrics_check(const void *mem, size_t bytes)
 void bearer_metrics_use(void *mem)
 {
     /* before any fork, so that children start without a lane */
-    (void)pthread_once(&release_once, release_setup);
+    (void)pthread_once(&fork_once, fork_setup);
     current = mem;
 }
 
