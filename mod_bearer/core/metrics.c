@@ -92,11 +92,17 @@ const uint64_t bearer_metrics_bucket_us[BEARER_METRICS_BUCKETS] = {
 static segment_t *current;
 
 /* This thread's lane, and the segment it belongs to (a thread claims again
- * if the process switched segments). */
-static __thread uint64_t *my_lane;
-static __thread segment_t *my_segment;
-static __thread unsigned my_index;
-static __thread uint64_t my_owner;
+ * if the process switched segments). One struct, reached through one
+ * pointer: in a module loaded with dlopen every thread-local access is a
+ * call to __tls_get_addr, so the hot path makes one. */
+typedef struct {
+    uint64_t *lane;
+    segment_t *segment;
+    unsigned index;
+    uint64_t owner;
+} my_lane_t;
+
+static __thread my_lane_t me;
 
 /* The key is made in the process that first claims a lane (a child):
  * httpd's parent reloads the module on every restart, and a key made
@@ -120,20 +126,20 @@ static void release_lane(void *arg)
 {
     segment_t *seg = arg;
 
-    if (seg && my_segment == seg && my_index < BEARER_METRICS_LANES) {
-        __atomic_store_n(&seg->owner[my_index], 0, __ATOMIC_RELEASE);
+    if (seg && me.segment == seg && me.index < BEARER_METRICS_LANES) {
+        __atomic_store_n(&seg->owner[me.index], 0, __ATOMIC_RELEASE);
     }
-    my_lane = NULL;
-    my_segment = NULL;
+    me.lane = NULL;
+    me.segment = NULL;
 }
 
 /* A child of fork() has its parent's thread-locals: without this, it
  * would write to the lane its parent's thread claimed. */
 static void forget_lane_in_child(void)
 {
-    my_lane = NULL;
-    my_segment = NULL;
-    my_index = BEARER_METRICS_LANES;
+    me.lane = NULL;
+    me.segment = NULL;
+    me.index = BEARER_METRICS_LANES;
 }
 
 static void release_setup(void)
@@ -161,13 +167,13 @@ static void claim_lane(segment_t *seg)
 {
     uint64_t pid = (uint64_t)getpid();
     /* threads of one process start at different places */
-    unsigned start = (unsigned)(((uintptr_t)&my_lane >> 6) * 2654435761u
+    unsigned start = (unsigned)(((uintptr_t)&me.lane >> 6) * 2654435761u
                                 + pid * 40503u) % BEARER_METRICS_LANES;
     unsigned n, i;
 
-    my_segment = seg;
-    my_index = BEARER_METRICS_LANES;
-    my_lane = lanes_of(seg)[BEARER_METRICS_LANES].counters;
+    me.segment = seg;
+    me.index = BEARER_METRICS_LANES;
+    me.lane = lanes_of(seg)[BEARER_METRICS_LANES].counters;
     if (pthread_once(&fork_once, fork_setup) != 0 || !fork_ok) {
         return;                         /* the shared lane */
     }
@@ -194,9 +200,9 @@ static void claim_lane(segment_t *seg)
             return;                     /* the shared lane */
         }
     }
-    my_index = i;
-    my_owner = pid;
-    my_lane = lanes_of(seg)[i].counters;
+    me.index = i;
+    me.owner = pid;
+    me.lane = lanes_of(seg)[i].counters;
     if (pthread_once(&release_once, release_setup) != 0 || !release_ok
         || pthread_setspecific(release_key, seg) != 0) {
         /* no release at thread end: the lane is taken over once this
@@ -247,7 +253,7 @@ void bearer_metrics_use(void *mem)
 void bearer_metrics_add(bearer_counter c, uint64_t n)
 {
     segment_t *seg = current;
-
+    my_lane_t *m = &me;        /* the one thread-local lookup */
     uint64_t *lane;
 
     if (!seg || (unsigned)c >= BEARER_M__COUNT) {
@@ -255,14 +261,14 @@ void bearer_metrics_add(bearer_counter c, uint64_t n)
     }
     /* the owner check (a read of a line written only on claims) catches
      * a segment formatted anew at the address of the old one */
-    if (my_segment != seg
-        || (my_index < BEARER_METRICS_LANES
-            && __atomic_load_n(&seg->owner[my_index], __ATOMIC_RELAXED)
-               != my_owner)) {
+    if (m->segment != seg
+        || (m->index < BEARER_METRICS_LANES
+            && __atomic_load_n(&seg->owner[m->index], __ATOMIC_RELAXED)
+               != m->owner)) {
         claim_lane(seg);
     }
-    lane = my_lane;
-    if (my_index < BEARER_METRICS_LANES) {
+    lane = m->lane;
+    if (m->index < BEARER_METRICS_LANES) {
         /* the lane's only writer: no locked instruction, and the line
          * stays in this core's cache */
         __atomic_store_n(&lane[c], __atomic_load_n(&lane[c], __ATOMIC_RELAXED)
