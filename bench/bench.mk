@@ -6,6 +6,7 @@
 #   make -f Makefile.apxs bench-micro    callgrind: instructions per validation
 #   make -f Makefile.apxs bench-request  callgrind: instructions per request in httpd
 #   make -f Makefile.apxs bench-unprotected  callgrind: mod_bearer's code in a request it does not protect
+#   make -f Makefile.apxs bench-scaling  one token from 1 and 2 cores: lanes vs shared counters
 #   make -f Makefile.apxs bench-soak     10 min at full load: RSS per child
 #
 # Variables: BENCH_ROUNDS, BENCH_DURATION (s), BENCH_THREADS, BENCH_CONNS,
@@ -38,10 +39,13 @@ bench-soak: $(MODULE) $(BENCH_BIN)/loader
 bench-micro: $(BENCH_BIN)/microbench
 	$(BENCH_PY) --micro $(BENCH_BIN)/microbench $(if $(BENCH_QUICK),--quick)
 
+bench-scaling: $(BENCH_BIN)/scaling
+	$(BENCH_BIN)/scaling $(or $(BENCH_DURATION),1) $(or $(BENCH_ROUNDS),5)
+
 bench-request: $(MODULE)
 	/usr/bin/python3 bench/request_instructions.py $(if $(BENCH_QUICK),--quick)
 
 bench-unprotected: $(MODULE)
 	sh bench/unprotected_cost.sh
 
-.PHONY: bench bench-soak bench-micro bench-request bench-unprotected
+.PHONY: bench bench-soak bench-micro bench-request bench-unprotected bench-scaling

@@ -8,7 +8,7 @@
  * own pure parts (token.c, entry.c, fleet_record.c) and
  *
  *   - mints each token with bearer_token_mint (RAND_bytes, checksum),
- *   - derives its id with bearer_mac + bearer_token_id_from_mac,
+ *   - derives its id with bearer_mac_keyed + bearer_token_id_from_mac,
  *   - seals { issued_at, expires_at, scope } under "bearer:<id>" with
  *     bearer_record_seal_token and the fleet's secret,
  *   - stores it on the first `replicas` servers of the token's rendezvous
@@ -43,6 +43,7 @@
 #include "bearer_entry.h"
 #include "bearer_fleet_record.h"
 #include "bearer_hash.h"
+#include "bearer_mac.h"
 
 #define MAX_SERVERS 8
 #define BATCH       2000              /* tokens between two sync points */
@@ -199,6 +200,7 @@ int main(int argc, char **argv)
 {
     server_t servers[MAX_SERVERS];
     unsigned char secret[1024];
+    bearer_mac_key mac_key;
     size_t secret_len;
     int nservers = 0, replicas, i;
     unsigned long count, n, errors = 0;
@@ -216,6 +218,9 @@ int main(int argc, char **argv)
         return 2;
     }
     secret_len = read_secret(argv[1], secret, sizeof(secret));
+    if (bearer_mac_key_init(&mac_key, secret, secret_len) != 0) {
+        die("OpenSSL failed");
+    }
     snprintf(list, sizeof(list), "%s", argv[2]);
     for (tok = strtok_r(list, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
@@ -253,7 +258,7 @@ int main(int argc, char **argv)
         bearer_entry_t entry;
 
         if (bearer_token_mint("bt_", token, &token_len) != 0
-            || bearer_mac(secret, secret_len, token, token_len, mac) != 0) {
+            || bearer_mac_keyed(&mac_key, token, token_len, mac) != 0) {
             die("OpenSSL failed");
         }
         bearer_token_id_from_mac(mac, id);
@@ -310,6 +315,7 @@ int main(int argc, char **argv)
         die("cannot write the token file");
     }
     bearer_wipe(secret, sizeof(secret));
+    bearer_mac_key_wipe(&mac_key);
     printf("loader: %lu tokens, %d replicas each, in %.1f s", count, replicas,
            now_s() - start);
     for (i = 0; i < nservers; i++) {

@@ -42,10 +42,11 @@ SO = os.path.join(ROOT, "mod_bearer", ".libs", "mod_bearer.so")
 DOC = os.path.join(ROOT, "docs", "benchmarks.md")
 FILE_BODY = "0123456789abcdef0123456789abcde\n"
 # the module's functions worth a line in the report (inclusive Ir)
-FUNCTIONS = ["bearer_authn_check", "bearer_authenticate", "bearer_mac",
-             "bearer_token_well_formed", "bearer_header_parse",
+FUNCTIONS = ["bearer_authn_check", "bearer_authenticate", "bearer_mac_keyed",
+             "SHA256_Update", "SHA256_Final", "bearer_token_well_formed",
+             "checksum_text", "bearer_header_parse", "bearer_secret_equal",
              "bearer_store_lookup", "bearer_table_lookup", "publish_identity",
-             "bearer_authz_scope", "ap_run_check_user_id",
+             "strip_client_forward_headers", "check_scope", "ap_run_check_user_id",
              "ap_run_auth_checker", "ap_location_walk", "authenticate_basic_user"]
 
 
@@ -75,7 +76,7 @@ class Run:
         return path
 
     def setup(self):
-        for d in ("plain", "p", "basic"):
+        for d in ("plain", "p", "basic", "q"):
             self.write("htdocs/%s/t.txt" % d, FILE_BODY)
         self.operator = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
         self.write("operator-tokens", self.operator + "\n", 0o600)
@@ -120,6 +121,11 @@ Listen 127.0.0.1:{port}
     AuthName bench
     Require bearer-scope stream:view
 </Location>
+# the floor: the same request shape (a <Location>, a Require line, an
+# Authorization header of the same length) with no authentication at all
+<Location /q/>
+    Require all granted
+</Location>
 <Location /basic/>
     AuthType Basic
     AuthName bench
@@ -155,6 +161,7 @@ Listen 127.0.0.1:{port}
             "plain": ("/plain/t.txt", {}),
             "bearer": ("/p/t.txt", {"Authorization": "Bearer " + token}),
             "basic": ("/basic/t.txt", {"Authorization": "Basic " + self.basic}),
+            "floor": ("/q/t.txt", {"Authorization": "Bearer " + token}),
         }[case]
         for _ in range(n):
             st, _ = req("GET", path, headers)
@@ -224,18 +231,24 @@ Listen 127.0.0.1:{port}
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer requests; docs untouched")
+    ap.add_argument("--keep", metavar="DIR",
+                    help="copy the callgrind profiles there, for callgrind_annotate by hand")
     o = ap.parse_args()
     n1, n2 = (100, 300) if o.quick else (1000, 5000)
     r = Run(o.quick)
     results = {}
     try:
         r.setup()
-        for case in ("plain", "bearer", "basic"):
+        for case in ("plain", "floor", "bearer", "basic"):
             t1, f1 = r.callgrind(case, n1)
             t2, f2 = r.callgrind(case, n2)
             per = (t2 - t1) / (n2 - n1)
             fper = {k: (f2.get(k, 0) - f1.get(k, 0)) / (n2 - n1) for k in f2}
             results[case] = (per, fper)
+            if o.keep:
+                os.makedirs(o.keep, exist_ok=True)
+                for n in (n1, n2):
+                    shutil.copy(os.path.join(r.tmp, "out", "callgrind.%s.%d" % (case, n)), o.keep)
             print("bench-request: %s: %.0f instructions a request" % (case, per), flush=True)
     except SystemExit as e:
         log = os.path.join(r.tmp, "valgrind.log")
@@ -257,8 +270,9 @@ def main():
              "| case | instructions a request | added to the unprotected file | share of the protected request |",
              "|---|---:|---:|---:|"]
     labels = {"plain": "unprotected static file", "bearer": "AuthType Bearer, Require bearer-scope (embedded, one token)",
-              "basic": "AuthType Basic, SHA1 htpasswd"}
-    for case in ("plain", "bearer", "basic"):
+              "basic": "AuthType Basic, SHA1 htpasswd",
+              "floor": "no authentication, but a `<Location>` with `Require all granted` and the same `Authorization: Bearer` header (what httpd adds for that shape of request)"}
+    for case in ("plain", "floor", "bearer", "basic"):
         per = results[case][0]
         lines.append("| %s | %.0f | %+.0f | %s |" % (
             labels[case], per, per - plain,

@@ -10,6 +10,7 @@
 use strict;
 use warnings;
 use Digest::SHA qw(sha256 hmac_sha256);
+use Compress::Zlib qw(crc32);
 use MIME::Base64 qw(encode_base64);
 use File::Path qw(make_path remove_tree);
 
@@ -17,7 +18,7 @@ sub b64url { my $s = encode_base64($_[0], ''); $s =~ tr{+/}{-_}; $s =~ s/=+$//; 
 sub token {
     my ($prefix, $seed) = @_;
     my $random = b64url(substr(sha256("corpus $seed") x 2, 0, 32));
-    return $prefix . $random . b64url(substr(sha256($prefix . $random), 0, 4));
+    return $prefix . $random . b64url(pack('N', crc32($prefix . $random)));
 }
 
 my %seeds;

@@ -2,9 +2,11 @@
 /*
  * bearer_metrics.h - counters, gauges and histograms in shared memory.
  *
- * One small segment for the whole server (like the token table), so every
- * child process and thread adds to the same numbers and any child can
- * report them. Adding is one relaxed atomic add: no lock, no system call.
+ * One small segment for the whole server (like the token table), so any
+ * child can report every child's numbers. Counters are kept per thread
+ * (a lane of the segment each, summed when read: metrics.c says why);
+ * adding is a load and a store on the thread's own cache line: no lock,
+ * no locked instruction, no system call.
  * The token table keeps its own lookup statistics in its header; the
  * renderer takes them as a snapshot beside these.
  *
@@ -43,6 +45,11 @@ typedef enum {
     BEARER_M_MEMCACHE_ERROR,           /* failed exchange, other than a timeout */
     BEARER_M_MEMCACHE_TIMEOUT,
     BEARER_M_MEMCACHE_BAD_MAC,         /* entries ignored: MAC did not verify */
+    /* the shared-memory table's lookups, counted here (per thread) rather
+     * than in the table's header, when the server says so (store.c) */
+    BEARER_M_SHM_HIT,
+    BEARER_M_SHM_MISS,
+    BEARER_M_SHM_OTHER,                /* busy slot, record too big */
     BEARER_M__COUNT
 } bearer_counter;
 
@@ -57,6 +64,10 @@ typedef enum {
     BEARER_H_MEMCACHE_SECONDS = 0,     /* one memcached exchange */
     BEARER_H__COUNT
 } bearer_histogram;
+
+/* Threads that can count each on lines of their own (a lane each);
+ * more threads than this share one more lane, with atomic adds. */
+#define BEARER_METRICS_LANES 1024
 
 /* Upper bounds of the histogram buckets, in microseconds; +Inf follows. */
 #define BEARER_METRICS_BUCKETS 12

@@ -44,6 +44,12 @@ typedef struct {
 typedef struct {
     void *base;
     uint32_t nslots;
+    /* 0 (as format and attach leave it): lookups are counted in the
+     * header's stripes, which threads on every core share. 1: lookups
+     * write nothing to the segment; the caller counts them where each
+     * thread has a line of its own (store.c: the metrics lanes), and the
+     * stripes stay as they are. */
+    int counted_by_caller;
 } bearer_table_t;
 
 typedef enum {

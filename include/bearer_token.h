@@ -5,11 +5,12 @@
  *   token    = prefix body
  *   body     = random checksum
  *   random   = 43 chars: base64url (no padding) of 32 bytes from RAND_bytes
- *   checksum = 6 chars: base64url of the first 4 bytes of
- *              SHA-256(prefix || random)
+ *   checksum = 6 chars: base64url of the 4 bytes, big-endian, of
+ *              CRC-32(prefix || random)   (zlib's CRC-32)
  *
- * The checksum is public (secret scanners can verify it); it rejects typos
- * and random guesses before any cache is touched. It is no authenticator.
+ * The checksum is public (secret scanners can verify it, as with GitHub's
+ * tokens); it rejects typos and random guesses before any cache is
+ * touched. It is no authenticator: the lookup by the keyed id is.
  *
  *   token_id = base64url (no padding) of the first 16 bytes of
  *              HMAC-SHA256(secret, token)        -> 22 chars
@@ -23,6 +24,7 @@
 #define BEARER_TOKEN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bearer_mac.h"    /* BEARER_MAC_BYTES: ids come from a MAC */
 
@@ -46,7 +48,7 @@ int bearer_prefix_valid(const char *prefix);
 /*
  * Mints a new token: out must hold BEARER_TOKEN_MAX + 1 bytes; it receives
  * the NUL-terminated token, and *out_len its length. prefix must be valid.
- * Returns 0, or -1 if RAND_bytes or SHA-256 failed (out is then wiped).
+ * Returns 0, or -1 if RAND_bytes failed (out is then wiped).
  */
 int bearer_token_mint(const char *prefix, char *out, size_t *out_len);
 
@@ -58,6 +60,9 @@ int bearer_token_mint(const char *prefix, char *out, size_t *out_len);
  */
 int bearer_token_well_formed(const char *prefix, size_t prefix_len,
                              const char *token, size_t len);
+
+/* CRC-32 of data as zlib's crc32(0, data, len) gives it. */
+uint32_t bearer_crc32(const void *data, size_t len);
 
 /* The public id of a token (client or operator) from its MAC: writes
  * BEARER_ID_CHARS characters and a NUL into id. */

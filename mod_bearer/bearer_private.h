@@ -17,6 +17,7 @@
 #include "mod_auth.h"
 
 #include "bearer_token.h"
+#include "bearer_mac.h"
 #include "bearer_entry.h"
 #include "bearer_table.h"
 #include "bearer_cors.h"
@@ -59,6 +60,7 @@ typedef struct {
 typedef struct {
     const unsigned char *key;
     apr_size_t key_len;
+    bearer_mac_key mac;              /* HMAC states of key, made once */
     unsigned char ns[8];
     const char *origin;              /* file name, or "generated" */
 } bearer_secret;

@@ -81,8 +81,7 @@ bearer_auth_result bearer_authenticate(request_rec *r,
         break;
     }
 
-    if (bearer_mac(sconf->secret->key, sconf->secret->key_len, token, len,
-                   mac) != 0) {
+    if (bearer_mac_keyed(&sconf->secret->mac, token, len, mac) != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00041)
                       "HMAC-SHA256 failed (OpenSSL); cannot check a token");
         return BEARER_AUTH_UNAVAILABLE;

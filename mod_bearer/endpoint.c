@@ -346,8 +346,8 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
     }
 
     if (bearer_token_mint(sconf->prefix, token, &token_len) != 0
-            || bearer_mac(sconf->secret->key, sconf->secret->key_len, token,
-                          token_len, mac) != 0) {
+            || bearer_mac_keyed(&sconf->secret->mac, token, token_len,
+                                mac) != 0) {
         bearer_wipe(token, sizeof(token));
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00071)
                       "OpenSSL failed to mint a token (RAND_bytes or "

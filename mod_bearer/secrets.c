@@ -219,8 +219,11 @@ static int resolve_one(apr_pool_t *pconf, server_rec *s,
         secret->key_len = BEARER_RANDOM_BYTES;
         secret->origin = "generated";
     }
-    if (bearer_mac(secret->key, secret->key_len, NAMESPACE_LABEL,
-                   sizeof(NAMESPACE_LABEL) - 1, mac) != 0) {
+    /* the keyed states are as secret as the key: wiped with the pool */
+    wipe_on_cleanup_register(pconf, &secret->mac, sizeof(secret->mac));
+    if (bearer_mac_key_init(&secret->mac, secret->key, secret->key_len) != 0
+        || bearer_mac_keyed(&secret->mac, NAMESPACE_LABEL,
+                            sizeof(NAMESPACE_LABEL) - 1, mac) != 0) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, BRRLOG(00010)
                      "HMAC-SHA256 failed (OpenSSL)");
         return !OK;
@@ -234,8 +237,8 @@ static int resolve_one(apr_pool_t *pconf, server_rec *s,
         const char *token = APR_ARRAY_IDX(conf->operator_tokens, i,
                                           const char *);
 
-        if (bearer_mac(secret->key, secret->key_len, token, strlen(token),
-                       apr_array_push(conf->operator_macs)) != 0) {
+        if (bearer_mac_keyed(&secret->mac, token, strlen(token),
+                             apr_array_push(conf->operator_macs)) != 0) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, BRRLOG(00011)
                          "HMAC-SHA256 failed (OpenSSL)");
             return !OK;

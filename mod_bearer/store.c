@@ -13,6 +13,7 @@
  * created once per httpd run.
  */
 #include "bearer_private.h"
+#include "bearer_metrics.h"
 
 #include "util_mutex.h"
 #include "apr_strings.h"
@@ -74,6 +75,9 @@ int bearer_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                      "token table created: %u slots, %" APR_SIZE_T_FMT
                      " bytes", (unsigned)nslots, bytes);
     }
+    /* a lookup writes to no line other threads share: table_lookup
+     * counts it in this thread's metrics lane */
+    token_table.counted_by_caller = 1;
 
     /* The mutex lives as long as the table: after a graceful restart,
      * children of the old generation may still be writing, and they must
@@ -111,10 +115,20 @@ void bearer_store_child_init(apr_pool_t *p, server_rec *s)
 
 int bearer_store_table_stats(bearer_table_stats_t *out)
 {
+    bearer_metrics_snapshot_t snap;
+
     if (!token_table.base) {
         return -1;
     }
     bearer_table_stats(&token_table, out);
+    /* lookups are counted per thread in the metrics segment (below) */
+    if (bearer_metrics_snapshot(&snap) == 0) {
+        out->hits += snap.counters[BEARER_M_SHM_HIT];
+        out->misses += snap.counters[BEARER_M_SHM_MISS];
+        out->lookups += snap.counters[BEARER_M_SHM_HIT]
+                        + snap.counters[BEARER_M_SHM_MISS]
+                        + snap.counters[BEARER_M_SHM_OTHER];
+    }
     return 0;
 }
 
@@ -170,6 +184,9 @@ static bearer_store_status table_lookup(request_rec *r,
         st = bearer_table_lookup(&token_table, &key, now, buf,
                                  BEARER_ENTRY_MAX, &len, &token->found);
     }
+    bearer_metrics_add(st == BEARER_TABLE_OK ? BEARER_M_SHM_HIT
+                       : st == BEARER_TABLE_MISSING ? BEARER_M_SHM_MISS
+                       : BEARER_M_SHM_OTHER, 1);
     switch (st) {
     case BEARER_TABLE_OK:
         break;

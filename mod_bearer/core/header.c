@@ -9,6 +9,8 @@
  */
 #include "bearer_header.h"
 
+#include <string.h>
+
 /* One table lookup a character instead of a chain of comparisons: the
  * header of every protected request goes through here. */
 enum {
@@ -61,16 +63,23 @@ static int is_bearer_scheme(const char *s, size_t len)
     return 1;
 }
 
-int bearer_b64token_char(unsigned char c)
+/* Inlined where it runs per character: the exported one below is a call
+ * the compiler may not inline into a shared object (interposition). */
+static int is_b64token_char(unsigned char c)
 {
     return (char_class[c] & C_B64TOKEN) != 0;
+}
+
+int bearer_b64token_char(unsigned char c)
+{
+    return is_b64token_char(c);
 }
 
 int bearer_is_b64token(const char *s, size_t len)
 {
     size_t i = 0;
 
-    while (i < len && bearer_b64token_char((unsigned char)s[i])) {
+    while (i < len && is_b64token_char((unsigned char)s[i])) {
         i++;
     }
     if (i == 0) {
@@ -97,10 +106,7 @@ bearer_cred_status bearer_header_parse(const char *value,
     while (is_ows(*p)) {
         p++;
     }
-    end = p;
-    while (*end != '\0') {
-        end++;
-    }
+    end = p + strlen(p);        /* libc's, a word or a vector a step */
     while (end > p && is_ows(end[-1])) {
         end--;
     }
@@ -123,7 +129,7 @@ bearer_cred_status bearer_header_parse(const char *value,
     }
 
     tok = p;
-    while (p < end && bearer_b64token_char((unsigned char)*p)) {
+    while (p < end && is_b64token_char((unsigned char)*p)) {
         p++;
     }
     if (p == tok) {

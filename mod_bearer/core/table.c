@@ -605,6 +605,7 @@ static void write_header(table_header_t *h, uint32_t nslots,
     __atomic_store_n(&h->magic, TABLE_MAGIC, __ATOMIC_RELEASE);
     t->base = h;
     t->nslots = nslots;
+    t->counted_by_caller = 0;
 }
 
 void bearer_table_format(void *mem, uint32_t nslots, bearer_table_t *t)
@@ -644,6 +645,7 @@ bearer_table_status bearer_table_attach(void *mem, size_t bytes,
     }
     t->base = h;
     t->nslots = nslots;
+    t->counted_by_caller = 0;
     return BEARER_TABLE_OK;
 }
 
@@ -818,9 +820,12 @@ bearer_table_status bearer_table_lookup(const bearer_table_t *t,
         cpu_relax();
     }
 
-    /* One relaxed add on a line chosen by the key: cheap, and a lookup of
-     * one token never writes to a line that readers of other tokens in
-     * other stripes are using. */
+    if (t->counted_by_caller) {
+        return st;             /* nothing written on the reader's path */
+    }
+    /* One relaxed add on a line chosen by the key: a lookup of one token
+     * never writes to a line that readers of other tokens in other
+     * stripes are using (but every reader of that token does). */
     stripe = &header_of(t)->stripes[chunk_hash(key, 0) & (TABLE_STRIPES - 1)];
     if (st == BEARER_TABLE_OK) {
         __atomic_add_fetch(&stripe->hits, 1, __ATOMIC_RELAXED);

@@ -20,6 +20,7 @@ use warnings;
 use Exporter 'import';
 use Apache::Test ();
 use Apache::TestRequest ();
+use Compress::Zlib ();
 use Digest::SHA ();
 use HTTP::Request ();
 use JSON::PP ();
@@ -280,7 +281,7 @@ sub b64url_decode {
 }
 
 # A token of our format with a correct checksum (include/bearer_token.h:
-# base64url of the first 4 bytes of SHA-256(prefix || random)) that was
+# base64url of the big-endian CRC-32 of prefix || random) that was
 # never minted: "unknown", not "bad checksum".
 sub forge_token {
     my ($prefix) = @_;
@@ -292,7 +293,7 @@ sub forge_token {
 # The 6-character checksum of a token's random part.
 sub token_checksum {
     my ($prefix, $random) = @_;
-    return b64url(substr(Digest::SHA::sha256($prefix . $random), 0, 4));
+    return b64url(pack('N', Compress::Zlib::crc32($prefix . $random)));
 }
 
 # The token with one character of its random part changed: its checksum no

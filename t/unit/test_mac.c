@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of mac.c: the per-thread cached contexts must give exactly
- * what the one-shot OpenSSL functions give, for every key, in every thread,
- * also when a key changes in place (a secret reloaded at the same address).
+ * Unit tests of mac.c: HMAC-SHA256 from keyed states made once must be bit
+ * for bit OpenSSL's HMAC(), for random keys of every length around the
+ * block size and random messages of every length around one and two
+ * blocks, from many threads sharing one key at once.
  */
 #include <check.h>
 #include <pthread.h>
@@ -10,106 +11,110 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "bearer_mac.h"
 #include "bearer_token.h"
 
 static void reference_mac(const unsigned char *key, size_t key_len,
-                          const char *msg, unsigned char out[32])
+                          const unsigned char *msg, size_t msg_len,
+                          unsigned char out[32])
 {
+    static const unsigned char empty = 0;
     unsigned int len = 0;
 
-    ck_assert_ptr_nonnull(HMAC(EVP_sha256(), key, (int)key_len,
-                               (const unsigned char *)msg, strlen(msg), out,
-                               &len));
+    ck_assert_ptr_nonnull(HMAC(EVP_sha256(), key_len ? key : &empty,
+                               (int)key_len, msg_len ? msg : &empty, msg_len,
+                               out, &len));
     ck_assert_uint_eq(len, 32);
 }
 
-static void check_mac(const unsigned char *key, size_t key_len,
-                      const char *msg)
+/* Keys of 0..200 bytes (a block is 64; longer keys are hashed first) and
+ * messages of 0..200 bytes, all random: keyed, one-shot and OpenSSL agree. */
+START_TEST(random_keys_and_messages)
 {
-    unsigned char want[32], got[32];
+    unsigned char key[200], msg[200], want[32], got[32], again[32];
+    size_t key_len, msg_len;
 
-    reference_mac(key, key_len, msg, want);
-    ck_assert_int_eq(bearer_mac(key, key_len, msg, strlen(msg), got), 0);
-    ck_assert(memcmp(want, got, 32) == 0);
-}
+    for (key_len = 0; key_len <= sizeof(key); key_len += 7) {
+        bearer_mac_key k;
 
-/* More keys than a thread caches, visited twice in turn: every answer
- * stays right while contexts are replaced. */
-START_TEST(many_keys_in_turn)
-{
-    unsigned char keys[7][40];
-    int round, k;
-
-    for (k = 0; k < 7; k++) {
-        memset(keys[k], 'a' + k, sizeof(keys[k]));
+        ck_assert_int_eq(RAND_bytes(key, sizeof(key)), 1);
+        ck_assert_int_eq(bearer_mac_key_init(&k, key, key_len), 0);
+        for (msg_len = 0; msg_len <= sizeof(msg); msg_len += 5) {
+            ck_assert_int_eq(RAND_bytes(msg, sizeof(msg)), 1);
+            reference_mac(key, key_len, msg, msg_len, want);
+            ck_assert_int_eq(bearer_mac_keyed(&k, msg, msg_len, got), 0);
+            ck_assert_msg(memcmp(want, got, 32) == 0, "key %zu msg %zu",
+                          key_len, msg_len);
+            ck_assert_int_eq(bearer_mac(key, key_len, msg, msg_len, again),
+                             0);
+            ck_assert(memcmp(want, again, 32) == 0);
+        }
+        bearer_mac_key_wipe(&k);
     }
-    for (round = 0; round < 3; round++) {
-        for (k = 0; k < 7; k++) {
-            check_mac(keys[k], sizeof(keys[k]), "bt_message");
-            check_mac(keys[k], sizeof(keys[k]), "");
+}
+END_TEST
+
+/* The block boundaries themselves: keys of 63, 64, 65 bytes and messages
+ * of 55 and 56 bytes (where SHA-256 padding spills into a second block). */
+START_TEST(block_boundaries)
+{
+    static const size_t key_lens[] = { 1, 32, 63, 64, 65, 128 };
+    static const size_t msg_lens[] = { 0, 1, 52, 55, 56, 63, 64, 65, 119 };
+    unsigned char key[128], msg[128], want[32], got[32];
+    size_t i, j;
+
+    memset(key, 0x0b, sizeof(key));
+    memset(msg, 'm', sizeof(msg));
+    for (i = 0; i < sizeof(key_lens) / sizeof(key_lens[0]); i++) {
+        bearer_mac_key k;
+
+        ck_assert_int_eq(bearer_mac_key_init(&k, key, key_lens[i]), 0);
+        for (j = 0; j < sizeof(msg_lens) / sizeof(msg_lens[0]); j++) {
+            reference_mac(key, key_lens[i], msg, msg_lens[j], want);
+            ck_assert_int_eq(bearer_mac_keyed(&k, msg, msg_lens[j], got), 0);
+            ck_assert(memcmp(want, got, 32) == 0);
         }
     }
 }
 END_TEST
 
-/* A new secret at the old one's address must not reuse the old context. */
-START_TEST(key_changed_in_place)
+/* A key that was never made, or was wiped, answers -1 and a zeroed MAC. */
+START_TEST(unready_key_refused)
 {
-    unsigned char key[32];
+    bearer_mac_key k;
+    unsigned char mac[32];
 
-    memset(key, 1, sizeof(key));
-    check_mac(key, sizeof(key), "token");
-    key[31] ^= 0x80;
-    check_mac(key, sizeof(key), "token");
-    check_mac(key, 16, "token");            /* same bytes, shorter key */
+    memset(&k, 0, sizeof(k));
+    memset(mac, 0xAA, sizeof(mac));
+    ck_assert_int_eq(bearer_mac_keyed(&k, "x", 1, mac), -1);
+    ck_assert_uint_eq(mac[0] | mac[31], 0);
+    ck_assert_int_eq(bearer_mac_key_init(&k, (const unsigned char *)"k", 1),
+                     0);
+    ck_assert_int_eq(bearer_mac_keyed(&k, NULL, 1, mac), -1);
+    bearer_mac_key_wipe(&k);
+    ck_assert_int_eq(bearer_mac_keyed(&k, "x", 1, mac), -1);
+    ck_assert_int_eq(bearer_mac_key_init(&k, NULL, 1), -1);
 }
 END_TEST
 
-/* Keys too long to cache take the one-shot path, with the same answers. */
-START_TEST(long_and_empty_keys)
-{
-    unsigned char key[300];
-
-    memset(key, 7, sizeof(key));
-    check_mac(key, sizeof(key), "token");
-    check_mac(key, 129, "token");
-    check_mac(key, 128, "token");
-    ck_assert_int_eq(bearer_mac(NULL, 0, "x", 1, key), 0);
-}
-END_TEST
-
-START_TEST(sha256_matches_openssl)
-{
-    unsigned char want[32], got[32];
-    unsigned int len = 0;
-    const char *msg = "bt_9V7mzQ0XNtGKgVa9oT8xoYeB5VafEsWMIkNc4k9R";
-
-    ck_assert_int_eq(EVP_Digest(msg, strlen(msg), want, &len, EVP_sha256(),
-                                NULL), 1);
-    ck_assert_int_eq(bearer_sha256(msg, strlen(msg), got), 0);
-    ck_assert(memcmp(want, got, 32) == 0);
-    ck_assert_int_eq(bearer_sha256(msg, 0, got), 0);
-    ck_assert_int_eq(EVP_Digest(msg, 0, want, &len, EVP_sha256(), NULL), 1);
-    ck_assert(memcmp(want, got, 32) == 0);
-}
-END_TEST
+static bearer_mac_key shared_key;
+static unsigned char shared_bytes[32];
 
 static void *thread_body(void *arg)
 {
-    unsigned char key[32], want[32], got[32];
+    unsigned char want[32], got[32];
     int i, bad = 0;
 
-    memset(key, (int)(size_t)arg, sizeof(key));
     for (i = 0; i < 2000; i++) {
-        char msg[32];
+        char msg[40];
         unsigned int len = 0;
 
-        snprintf(msg, sizeof(msg), "token-%d", i);
-        HMAC(EVP_sha256(), key, 32, (unsigned char *)msg, strlen(msg), want,
-             &len);
-        if (bearer_mac(key, 32, msg, strlen(msg), got) != 0
+        snprintf(msg, sizeof(msg), "token-%d-%d", (int)(size_t)arg, i);
+        HMAC(EVP_sha256(), shared_bytes, 32, (unsigned char *)msg,
+             strlen(msg), want, &len);
+        if (bearer_mac_keyed(&shared_key, msg, strlen(msg), got) != 0
             || memcmp(want, got, 32) != 0) {
             bad++;
         }
@@ -117,34 +122,37 @@ static void *thread_body(void *arg)
     return (void *)(size_t)bad;
 }
 
-/* Threads with their own keys at once: no context is shared. */
-START_TEST(threads_keep_their_own)
+/* One key, read by six threads at once (as every thread of a child reads
+ * the secret's states): the states are only read, never written. */
+START_TEST(threads_share_one_key)
 {
     pthread_t t[6];
     void *bad;
     int i;
 
+    ck_assert_int_eq(RAND_bytes(shared_bytes, sizeof(shared_bytes)), 1);
+    ck_assert_int_eq(bearer_mac_key_init(&shared_key, shared_bytes, 32), 0);
     for (i = 0; i < 6; i++) {
         ck_assert_int_eq(pthread_create(&t[i], NULL, thread_body,
-                                        (void *)(size_t)(i + 1)), 0);
+                                        (void *)(size_t)i), 0);
     }
     for (i = 0; i < 6; i++) {
         ck_assert_int_eq(pthread_join(t[i], &bad), 0);
         ck_assert_ptr_null(bad);
     }
+    bearer_mac_key_wipe(&shared_key);
 }
 END_TEST
 
 Suite *mac_suite(void)
 {
     Suite *s = suite_create("mac");
-    TCase *tc = tcase_create("cached_contexts");
+    TCase *tc = tcase_create("mac");
 
-    tcase_add_test(tc, many_keys_in_turn);
-    tcase_add_test(tc, key_changed_in_place);
-    tcase_add_test(tc, long_and_empty_keys);
-    tcase_add_test(tc, sha256_matches_openssl);
-    tcase_add_test(tc, threads_keep_their_own);
+    tcase_add_test(tc, random_keys_and_messages);
+    tcase_add_test(tc, block_boundaries);
+    tcase_add_test(tc, unready_key_refused);
+    tcase_add_test(tc, threads_share_one_key);
     suite_add_tcase(s, tc);
     return s;
 }

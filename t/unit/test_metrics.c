@@ -4,8 +4,13 @@
  * histogram, and their Prometheus text.
  */
 #include <check.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bearer_metrics.h"
 
@@ -163,6 +168,132 @@ START_TEST(test_render)
 }
 END_TEST
 
+/* ---- lanes: counters per thread, summed when read ------------------- */
+
+#define ADDS_PER_THREAD 200000
+
+typedef struct {
+    pthread_barrier_t *all_alive;      /* NULL: no waiting */
+    unsigned adds;
+} adder_arg;
+
+static void *adder(void *p)
+{
+    adder_arg *a = p;
+    unsigned i;
+
+    if (a->all_alive) {
+        pthread_barrier_wait(a->all_alive);
+    }
+    for (i = 0; i < a->adds; i++) {
+        bearer_metrics_add(BEARER_M_VALID_OK, 1);
+        bearer_metrics_add(BEARER_M_SHM_HIT, 2);
+    }
+    if (a->all_alive) {
+        pthread_barrier_wait(a->all_alive);   /* all hold their lane */
+    }
+    return NULL;
+}
+
+static void run_adders(unsigned threads, unsigned adds, int together)
+{
+    pthread_t *t = calloc(threads, sizeof(*t));
+    pthread_barrier_t barrier;
+    pthread_attr_t attr;
+    adder_arg arg = { together ? &barrier : NULL, adds };
+    unsigned i;
+
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(pthread_attr_init(&attr), 0);
+    ck_assert_int_eq(pthread_attr_setstacksize(&attr, 64 * 1024), 0);
+    if (together) {
+        ck_assert_int_eq(pthread_barrier_init(&barrier, NULL, threads), 0);
+    }
+    for (i = 0; i < threads; i++) {
+        ck_assert_int_eq(pthread_create(&t[i], &attr, adder, &arg), 0);
+    }
+    for (i = 0; i < threads; i++) {
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+    }
+    if (together) {
+        pthread_barrier_destroy(&barrier);
+    }
+    pthread_attr_destroy(&attr);
+    free(t);
+}
+
+static uint64_t counted(bearer_counter c)
+{
+    bearer_metrics_snapshot_t snap;
+
+    ck_assert_int_eq(bearer_metrics_snapshot(&snap), 0);
+    return snap.counters[c];
+}
+
+/* Threads adding at once lose nothing; after they end, new threads take
+ * their lanes and the counts already there stay. */
+START_TEST(test_lanes_threads_exact)
+{
+    void *mem = fresh_segment();
+
+    run_adders(8, ADDS_PER_THREAD, 1);
+    ck_assert_uint_eq(counted(BEARER_M_VALID_OK), 8u * ADDS_PER_THREAD);
+    run_adders(8, ADDS_PER_THREAD, 1);
+    ck_assert_uint_eq(counted(BEARER_M_VALID_OK), 16u * ADDS_PER_THREAD);
+    ck_assert_uint_eq(counted(BEARER_M_SHM_HIT), 32u * ADDS_PER_THREAD);
+    bearer_metrics_use(NULL);
+    free(mem);
+}
+END_TEST
+
+/* More threads alive at once than there are lanes: the last ones share
+ * the shared lane (atomic adds), and the total is still exact. */
+START_TEST(test_lanes_more_threads_than_lanes)
+{
+    void *mem = fresh_segment();
+
+    run_adders(BEARER_METRICS_LANES + 40, 50, 1);
+    ck_assert_uint_eq(counted(BEARER_M_VALID_OK),
+                      (BEARER_METRICS_LANES + 40u) * 50u);
+    bearer_metrics_use(NULL);
+    free(mem);
+}
+END_TEST
+
+/* Children that exit without ending their threads (as an httpd child may)
+ * keep their lanes: their counts stay, and once every lane is held by a
+ * process that is gone, a new thread takes one over. */
+START_TEST(test_lanes_children_exit)
+{
+    size_t bytes = bearer_metrics_bytes();
+    void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    unsigned i;
+
+    ck_assert_ptr_ne(mem, MAP_FAILED);
+    bearer_metrics_format(mem);
+    bearer_metrics_use(mem);
+    bearer_metrics_add(BEARER_M_MINTED, 1);          /* the parent's lane */
+    for (i = 0; i < BEARER_METRICS_LANES + 2; i++) {
+        int status = 0;
+        pid_t pid = fork();
+
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            bearer_metrics_add(BEARER_M_MINTED, 3);
+            _exit(0);
+        }
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_int_eq(status, 0);
+    }
+    bearer_metrics_add(BEARER_M_MINTED, 1);
+    ck_assert_uint_eq(counted(BEARER_M_MINTED),
+                      2u + 3u * (BEARER_METRICS_LANES + 2u));
+    bearer_metrics_use(NULL);
+    munmap(mem, bytes);
+}
+END_TEST
+
 Suite *metrics_suite(void)
 {
     Suite *s = suite_create("metrics");
@@ -173,6 +304,9 @@ Suite *metrics_suite(void)
     tcase_add_test(tc, test_check_refuses_other_memory);
     tcase_add_test(tc, test_histogram_buckets);
     tcase_add_test(tc, test_render);
+    tcase_add_test(tc, test_lanes_threads_exact);
+    tcase_add_test(tc, test_lanes_more_threads_than_lanes);
+    tcase_add_test(tc, test_lanes_children_exit);
     suite_add_tcase(s, tc);
     return s;
 }

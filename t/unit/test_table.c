@@ -343,6 +343,28 @@ START_TEST(round_trip)
 }
 END_TEST
 
+/* A table whose lookups the caller counts (the server's, store.c): a
+ * lookup, hit or miss, writes nothing to the segment, so the header's
+ * stripes, shared by every thread, stay as they were. */
+START_TEST(lookups_counted_by_caller)
+{
+    test_table tt;
+    bearer_table_stats_t st;
+
+    table_open(&tt, 1024);
+    ck_assert_int_eq(put(&tt, 1, 1, 150, NOW + 60, 0, 0), BEARER_TABLE_OK);
+    ck_assert_int_eq(look(&tt, 1, NOW + 1, NULL), BEARER_TABLE_OK);
+    tt.t.counted_by_caller = 1;
+    ck_assert_int_eq(look(&tt, 1, NOW + 1, NULL), BEARER_TABLE_OK);
+    ck_assert_int_eq(look(&tt, 2, NOW + 1, NULL), BEARER_TABLE_MISSING);
+    bearer_table_stats(&tt.t, &st);
+    ck_assert_uint_eq(st.hits, 1);
+    ck_assert_uint_eq(st.misses, 0);
+    ck_assert_uint_eq(st.lookups, 1);
+    table_close(&tt);
+}
+END_TEST
+
 START_TEST(multi_chunk)
 {
     static const size_t lens[] = { 0, 1, 12, 191, 192, 193, 384, 385, 5000,
@@ -1135,6 +1157,7 @@ Suite *table_suite(void)
     tcase_add_test(basic, format_zeroed_fresh_mapping);
     tcase_add_test(basic, unaligned_memory);
     tcase_add_test(basic, round_trip);
+    tcase_add_test(basic, lookups_counted_by_caller);
     tcase_add_test(basic, multi_chunk);
     tcase_add_test(basic, upsert);
     tcase_add_test(basic, remove_then_missing);

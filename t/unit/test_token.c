@@ -2,15 +2,14 @@
 /*
  * Unit tests of token.c: minting, checksum, ids, base64url.
  *
- * The known answers were computed outside this code, with the openssl
- * command line:
+ * The known answers were computed outside this code, with Python's zlib
+ * and hmac modules:
  *   random = base64url(bytes 0x00..0x1f)
- *   checksum = printf 'bt_<random>' | openssl dgst -sha256 -binary
- *              | head -c4 | base64url
- *   id = printf '<token>' | openssl dgst -sha256 -hmac <KAT_SECRET> -binary
- *        | head -c16 | base64url
+ *   checksum = base64url(zlib.crc32(b'bt_<random>').to_bytes(4, 'big'))
+ *   id = base64url(hmac.new(KAT_SECRET, b'<token>', sha256).digest()[:16])
  */
 #include <check.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "bearer_token.h"
@@ -18,13 +17,13 @@
 #include "bearer_mac.h"
 
 #define KAT_RANDOM  "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
-#define KAT_TOKEN   "bt_" KAT_RANDOM "jWdNYQ"
+#define KAT_TOKEN   "bt_" KAT_RANDOM "bRSoJA"
 /* The same random part under prefix "x". */
-#define KAT_TOKEN_X "x" KAT_RANDOM "CziPfQ"
+#define KAT_TOKEN_X "x" KAT_RANDOM "HtdIfw"
 #define KAT_SECRET  "0123456789abcdef0123456789abcdef"
-#define KAT_MAC_HEX "74fec8c135863c24cc92e06705569529" \
-                    "d35d200bc687f1c41b53bbc7d378b39b"
-#define KAT_ID      "dP7IwTWGPCTMkuBnBVaVKQ"
+#define KAT_MAC_HEX "3644a30447d5c2ef3a51362e0d49321c" \
+                    "e2482601a1c8ec296d5493c18081a3eb"
+#define KAT_ID      "NkSjBEfVwu86UTYuDUkyHA"
 
 static const char alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -69,7 +68,7 @@ START_TEST(test_known_token_well_formed)
     ck_assert_int_eq(well_formed("bt_", KAT_TOKEN, strlen(KAT_TOKEN)), 1);
     ck_assert_int_eq(well_formed("x", KAT_TOKEN_X, strlen(KAT_TOKEN_X)), 1);
     /* The checksum covers the prefix: same random, other prefix. */
-    ck_assert_int_eq(well_formed("x", "x" KAT_RANDOM "jWdNYQ",
+    ck_assert_int_eq(well_formed("x", "x" KAT_RANDOM "bRSoJA",
                                  strlen(KAT_TOKEN) - 2), 0);
 }
 END_TEST
@@ -187,10 +186,10 @@ START_TEST(test_random_padding_bits)
 {
     /* "8" is 60 = 0b111100 and "9" is 61: same bytes if the 2 padding
      * bits were ignored. Mint never sets them, so "9" is refused even
-     * with a checksum computed over it (openssl dgst -sha256 of
-     * 'bt_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9', 4 bytes). */
+     * with a checksum computed over it (zlib.crc32 of
+     * 'bt_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9'). */
     const char *tampered =
-        "bt_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9" "nMVzzQ";
+        "bt_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9" "GhOYsg";
     ck_assert_int_eq(well_formed("bt_", tampered, strlen(tampered)), 0);
 }
 END_TEST
@@ -372,6 +371,83 @@ START_TEST(test_secret_equal_and_wipe)
 }
 END_TEST
 
+/* bearer_crc32 is zlib's CRC-32: its published check value, and a
+ * bit-at-a-time reference over every byte value, every length to 300 and
+ * every byte value in every place of an 8-byte step (which checks every
+ * entry of token.c's eight tables). */
+static uint32_t reference_crc32(const unsigned char *p, size_t n)
+{
+    uint32_t crc = 0xFFFFFFFFu;
+    size_t i;
+    int b;
+
+    for (i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (b = 0; b < 8; b++) {
+            crc = (crc & 1) ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+        }
+    }
+    return crc ^ 0xFFFFFFFFu;
+}
+
+START_TEST(test_crc32)
+{
+    unsigned char data[300];
+    size_t i, n;
+
+    ck_assert_uint_eq(bearer_crc32("123456789", 9), 0xCBF43926u);
+    ck_assert_uint_eq(bearer_crc32("", 0), 0);
+    for (i = 0; i < sizeof(data); i++) {
+        data[i] = (unsigned char)(i * 7 + (i >> 3));
+    }
+    for (i = 0; i < 256; i++) {
+        unsigned char one = (unsigned char)i;
+        ck_assert_uint_eq(bearer_crc32(&one, 1), reference_crc32(&one, 1));
+    }
+    for (n = 0; n <= sizeof(data); n++) {
+        ck_assert_uint_eq(bearer_crc32(data, n), reference_crc32(data, n));
+    }
+    /* every byte value in every place of an 8-byte step: each entry of
+     * each of the eight tables */
+    for (n = 0; n < 8; n++) {
+        for (i = 0; i < 256; i++) {
+            unsigned char step[9] = { 0 };
+
+            step[n] = (unsigned char)i;
+            ck_assert_uint_eq(bearer_crc32(step, 8), reference_crc32(step, 8));
+            ck_assert_uint_eq(bearer_crc32(step, 9), reference_crc32(step, 9));
+        }
+    }
+}
+END_TEST
+
+/* Every byte value in one place of the body: only the 64 characters of
+ * the alphabet are accepted (with the checksum recomputed each time), which
+ * checks token.c's table of character values. */
+START_TEST(test_body_alphabet_exact)
+{
+    char token[BEARER_TOKEN_MAX + 1];
+    size_t len = strlen(KAT_TOKEN);
+    int c;
+
+    for (c = 1; c < 256; c++) {
+        uint32_t crc;
+        unsigned char be[4];
+
+        memcpy(token, KAT_TOKEN, len + 1);
+        token[3 + 20] = (char)c;
+        crc = bearer_crc32(token, 3 + BEARER_RANDOM_CHARS);
+        be[0] = (unsigned char)(crc >> 24);
+        be[1] = (unsigned char)(crc >> 16);
+        be[2] = (unsigned char)(crc >> 8);
+        be[3] = (unsigned char)crc;
+        bearer_base64url_encode(be, 4, token + 3 + BEARER_RANDOM_CHARS);
+        ck_assert_msg(well_formed("bt_", token, len)
+                      == (strchr(alphabet, c) != NULL), "byte %d", c);
+    }
+}
+END_TEST
+
 Suite *token_suite(void)
 {
     Suite *s = suite_create("token");
@@ -394,6 +470,8 @@ Suite *token_suite(void)
     tcase_add_test(tc, test_base64url_vectors);
     tcase_add_test(tc, test_base64url_len);
     tcase_add_test(tc, test_secret_equal_and_wipe);
+    tcase_add_test(tc, test_crc32);
+    tcase_add_test(tc, test_body_alphabet_exact);
     suite_add_tcase(s, tc);
     return s;
 }

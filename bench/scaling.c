@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bench/scaling.c - does the hot path scale across cores? Lookups of ONE
+ * token (the worst case: every thread reads the same slot) from 1 thread,
+ * then from 2 threads pinned to different cores; the rate of 2 over the
+ * rate of 1 is the scaling factor (2.0 = perfect).
+ *
+ * Each validation is bench/microbench.c's (header, HMAC, checksum, table
+ * probe, record, scope) plus the counting a request does: the outcome
+ * counter and the table's hit counter. Two ways of counting, run in turn:
+ *
+ *   lanes   the module: bearer_metrics_add() into this thread's lane of
+ *           the metrics segment, the table told not to count
+ *           (counted_by_caller), so a lookup writes no shared cache line
+ *   shared  one atomic add on one counter in the shared segment and one on
+ *           the token's stripe of the table header (how the module counted
+ *           before): every validation on every core writes the same lines
+ *
+ *   scaling [seconds a run (1)] [rounds (5)] [cpu A (0)] [cpu B (1)]
+ *
+ * Rounds alternate the two ways (1 thread, then 2) so that the machine's
+ * drift touches both alike; the medians over the rounds are printed. Both
+ * the wall-clock rate and the rate per CPU-second of the threads are given:
+ * on a machine shared with other work the first also measures the others'
+ * load, the second much less. After the lanes runs the metrics segment
+ * must hold exactly the number of validations made (checked).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE     /* pthread_setaffinity_np */
+#endif
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bearer_entry.h"
+#include "bearer_header.h"
+#include "bearer_mac.h"
+#include "bearer_metrics.h"
+#include "bearer_scope.h"
+#include "bearer_table.h"
+#include "bearer_token.h"
+
+#define NSLOTS   65536u
+#define NTOKENS  1000u
+#define PREFIX   "bt_"
+#define SCOPE    "stream:view"
+#define MAX_ROUNDS 21
+
+static bearer_mac_key mac_key;
+static unsigned char op_mac[BEARER_MAC_BYTES];
+static unsigned char ns[8];
+static char header[16 + BEARER_TOKEN_MAX + 1];
+static bearer_table_t lanes_table, shared_table;   /* one table, two views */
+static uint64_t *shared_counter;                   /* in shared memory */
+static volatile int stop;
+static int64_t now;
+
+typedef struct {
+    int cpu;
+    int shared;
+    pthread_barrier_t *start;
+    uint64_t done;
+    double cpu_s;
+    int failed;
+} worker;
+
+static double clock_s(clockid_t id)
+{
+    struct timespec ts;
+
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One request's worth of checking and counting; 0 if the token passed. */
+static int validate(int shared)
+{
+    const char *tok;
+    size_t tok_len, rec_len = 0;
+    unsigned char mac[BEARER_MAC_BYTES], buf[512];
+    char id[BEARER_ID_CHARS + 1];
+    bearer_table_found_t found;
+    bearer_table_key_t key;
+    bearer_entry_t e;
+
+    if (bearer_header_parse(header, &tok, &tok_len) != BEARER_CRED_PRESENT
+        || bearer_mac_keyed(&mac_key, tok, tok_len, mac) != 0) {
+        return -1;
+    }
+    bearer_token_id_from_mac(mac, id);
+    if (bearer_secret_equal(mac, op_mac, BEARER_MAC_BYTES)
+        || !bearer_token_well_formed(PREFIX, 3, tok, tok_len)) {
+        return -1;
+    }
+    memcpy(key.ns, ns, sizeof(key.ns));
+    memcpy(key.id, mac, sizeof(key.id));
+    if (bearer_table_lookup(shared ? &shared_table : &lanes_table, &key, now,
+                            buf, sizeof(buf), &rec_len, &found)
+            != BEARER_TABLE_OK
+        || bearer_entry_decode(buf, rec_len, &e) != 0
+        || !bearer_scope_list_has(e.scope, e.scope_len, SCOPE,
+                                  strlen(SCOPE))) {
+        return -1;
+    }
+    if (shared) {
+        __atomic_add_fetch(shared_counter, 1, __ATOMIC_RELAXED);
+    }
+    else {
+        bearer_metrics_add(BEARER_M_SHM_HIT, 1);
+        bearer_metrics_add(BEARER_M_VALID_OK, 1);
+    }
+    return 0;
+}
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    cpu_set_t set;
+    double c0;
+
+    CPU_ZERO(&set);
+    CPU_SET(w->cpu, &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0) {
+        w->failed = 1;
+    }
+    pthread_barrier_wait(w->start);
+    c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+    while (!stop) {
+        int i;
+
+        for (i = 0; i < 64; i++) {
+            if (validate(w->shared) != 0) {
+                w->failed = 1;
+                return NULL;
+            }
+        }
+        w->done += 64;
+    }
+    w->cpu_s = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+    return NULL;
+}
+
+/* validations per wall second and per CPU-second, with nthreads threads */
+static int run(int nthreads, int shared, double seconds, const int *cpus,
+               double *rate, double *per_cpu, uint64_t *total)
+{
+    pthread_t t[2];
+    worker w[2];
+    pthread_barrier_t start;
+    double t0, t1, cpu = 0;
+    int i;
+
+    memset(w, 0, sizeof(w));
+    stop = 0;
+    pthread_barrier_init(&start, NULL, (unsigned)nthreads + 1);
+    for (i = 0; i < nthreads; i++) {
+        w[i].cpu = cpus[i];
+        w[i].shared = shared;
+        w[i].start = &start;
+        if (pthread_create(&t[i], NULL, work, &w[i]) != 0) {
+            return -1;
+        }
+    }
+    pthread_barrier_wait(&start);
+    t0 = clock_s(CLOCK_MONOTONIC);
+    usleep((useconds_t)(seconds * 1e6));
+    stop = 1;
+    t1 = clock_s(CLOCK_MONOTONIC);
+    *total = 0;
+    for (i = 0; i < nthreads; i++) {
+        pthread_join(t[i], NULL);
+        if (w[i].failed) {
+            return -1;
+        }
+        *total += w[i].done;
+        cpu += w[i].cpu_s;
+    }
+    pthread_barrier_destroy(&start);
+    *rate = (double)*total / (t1 - t0);
+    *per_cpu = (double)*total / cpu * (double)nthreads;
+    return 0;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), by_value);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int setup(void)
+{
+    static char tokens[NTOKENS][BEARER_TOKEN_MAX + 1];
+    unsigned char secret[48], mac[BEARER_MAC_BYTES], rec[256];
+    size_t bytes, len, rec_len;
+    void *mem, *metrics;
+    unsigned i;
+
+    now = (int64_t)time(NULL);
+    for (i = 0; i < sizeof(secret); i++) {
+        secret[i] = (unsigned char)(i * 7 + 1);
+    }
+    if (bearer_mac_key_init(&mac_key, secret, sizeof(secret)) != 0
+        || bearer_mac_keyed(&mac_key, "mod_bearer namespace v1", 23, mac)
+           != 0
+        || bearer_mac_keyed(&mac_key, "operator-token-of-the-bench-000", 31,
+                            op_mac) != 0) {
+        return -1;
+    }
+    memcpy(ns, mac, sizeof(ns));
+
+    /* the table and the metrics segment in anonymous shared memory, as
+     * the server has them */
+    bytes = bearer_table_bytes(NSLOTS);
+    mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    metrics = mmap(NULL, bearer_metrics_bytes() + 64, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED || metrics == MAP_FAILED) {
+        return -1;
+    }
+    bearer_table_format_zeroed(mem, NSLOTS, &shared_table);
+    lanes_table = shared_table;
+    lanes_table.counted_by_caller = 1;
+    bearer_metrics_format(metrics);
+    bearer_metrics_use(metrics);
+    /* the old single counter: where the first counter of the segment was */
+    shared_counter = (uint64_t *)((char *)metrics + bearer_metrics_bytes());
+
+    for (i = 0; i < NTOKENS; i++) {
+        bearer_table_key_t key;
+        bearer_entry_t e;
+
+        if (bearer_token_mint(PREFIX, tokens[i], &len) != 0
+            || bearer_mac_keyed(&mac_key, tokens[i], len, mac) != 0) {
+            return -1;
+        }
+        memset(&e, 0, sizeof(e));
+        e.issued_at = now;
+        e.expires_at = now + 3600;
+        e.scope = SCOPE;
+        e.scope_len = strlen(SCOPE);
+        rec_len = bearer_entry_encode(&e, rec, sizeof(rec));
+        memcpy(key.ns, ns, sizeof(key.ns));
+        memcpy(key.id, mac, sizeof(key.id));
+        if (rec_len == 0
+            || bearer_table_insert(&shared_table, &key, now, e.expires_at, 0,
+                                   0, 0, rec, rec_len) != BEARER_TABLE_OK) {
+            return -1;
+        }
+    }
+    snprintf(header, sizeof(header), "Bearer %s", tokens[NTOKENS / 2]);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    double seconds = argc > 1 ? atof(argv[1]) : 1.0;
+    int rounds = argc > 2 ? atoi(argv[2]) : 5;
+    int cpus[2] = { argc > 3 ? atoi(argv[3]) : 0, argc > 4 ? atoi(argv[4]) : 1 };
+    double r1[2][MAX_ROUNDS], r2[2][MAX_ROUNDS], c1[2][MAX_ROUNDS],
+           c2[2][MAX_ROUNDS], f[2][MAX_ROUNDS], fc[2][MAX_ROUNDS];
+    static const char *const way[2] = { "lanes", "shared" };
+    uint64_t counted_by_lanes = 0, total;
+    bearer_metrics_snapshot_t snap;
+    int round, s;
+
+    if (seconds <= 0 || rounds < 1 || rounds > MAX_ROUNDS || setup() != 0) {
+        fprintf(stderr, "usage: scaling [seconds] [rounds <= %d] [cpu] "
+                "[cpu] (or setup failed)\n", MAX_ROUNDS);
+        return 2;
+    }
+    for (round = 0; round < rounds; round++) {
+        for (s = 0; s < 2; s++) {
+            int w = (round + s) % 2;          /* alternate which goes first */
+
+            if (run(1, w, seconds, cpus, &r1[w][round], &c1[w][round], &total)
+                != 0) {
+                return 1;
+            }
+            counted_by_lanes += w == 0 ? total : 0;
+            if (run(2, w, seconds, cpus, &r2[w][round], &c2[w][round], &total)
+                != 0) {
+                return 1;
+            }
+            counted_by_lanes += w == 0 ? total : 0;
+            f[w][round] = r2[w][round] / r1[w][round];
+            fc[w][round] = c2[w][round] / c1[w][round];
+            printf("scaling: round %d %-6s 1 thread %9.0f/s (%9.0f per "
+                   "CPU-s), 2 threads %9.0f/s (%9.0f per CPU-s): x%.2f wall, "
+                   "x%.2f per CPU-s\n", round + 1, way[w], r1[w][round],
+                   c1[w][round], r2[w][round], c2[w][round], f[w][round],
+                   fc[w][round]);
+            fflush(stdout);
+        }
+    }
+    for (s = 0; s < 2; s++) {
+        double m1 = median(r1[s], rounds), m2 = median(r2[s], rounds);
+        double mf = median(f[s], rounds), mfc = median(fc[s], rounds);
+
+        printf("scaling: %-6s median over %d rounds of %.1f s: 1 thread "
+               "%.0f/s, 2 threads (cpus %d, %d) %.0f/s; 2 threads / 1 "
+               "thread: x%.2f wall (rounds %.2f-%.2f), x%.2f per CPU-second\n",
+               way[s], rounds, seconds, m1, cpus[0], cpus[1], m2, mf,
+               f[s][0], f[s][rounds - 1], mfc);
+    }
+    if (bearer_metrics_snapshot(&snap) != 0
+        || snap.counters[BEARER_M_VALID_OK] != counted_by_lanes
+        || snap.counters[BEARER_M_SHM_HIT] != counted_by_lanes) {
+        fprintf(stderr, "scaling: the lanes counted %llu, not %llu\n",
+                (unsigned long long)snap.counters[BEARER_M_VALID_OK],
+                (unsigned long long)counted_by_lanes);
+        return 1;
+    }
+    printf("scaling: the lanes counted every one of %llu validations\n",
+           (unsigned long long)counted_by_lanes);
+    return 0;
+}
