@@ -157,6 +157,14 @@ bearer_request_state *bearer_request_state_find(request_rec *r);
 bearer_auth_result bearer_authenticate(request_rec *r,
                                        const bearer_server_conf *sconf,
                                        bearer_token_info **out);
+/* The same for credentials from anywhere (the OAuth endpoints' Basic and
+ * client_secret): token[0..len) as sent. *out is set whenever the MAC could
+ * be made (its id_bytes name what was presented), even when the answer is
+ * not OK. fresh: as for bearer_store_lookup. */
+bearer_auth_result bearer_identify(request_rec *r,
+                                   const bearer_server_conf *sconf,
+                                   const char *token, apr_size_t len,
+                                   int fresh, bearer_token_info **out);
 
 /* authn.c */
 void bearer_register_authn_hooks(void);
@@ -200,6 +208,7 @@ int bearer_check_config_tree(apr_pool_t *pconf, apr_pool_t *plog,
 const char *bearer_realm(request_rec *r);
 void bearer_set_challenge(request_rec *r, const char *error,
                           const char *scope);
+void bearer_set_basic_challenge(request_rec *r);
 int bearer_send_json(request_rec *r, int status, const char *json,
                      int holds_token);
 int bearer_send_error(request_rec *r, int status, const char *error,

@@ -64,8 +64,6 @@ bearer_auth_result bearer_authenticate(request_rec *r,
     const char *value = apr_table_get(r->headers_in, "Authorization");
     const char *token;
     apr_size_t len;
-    unsigned char mac[BEARER_MAC_BYTES];
-    bearer_token_info *info;
 
     switch (bearer_header_parse(value, &token, &len)) {
     case BEARER_CRED_NONE:
@@ -78,6 +76,16 @@ bearer_auth_result bearer_authenticate(request_rec *r,
     case BEARER_CRED_PRESENT:
         break;
     }
+    return bearer_identify(r, sconf, token, len, 0, out);
+}
+
+bearer_auth_result bearer_identify(request_rec *r,
+                                   const bearer_server_conf *sconf,
+                                   const char *token, apr_size_t len,
+                                   int fresh, bearer_token_info **out)
+{
+    unsigned char mac[BEARER_MAC_BYTES];
+    bearer_token_info *info;
 
     if (bearer_mac(sconf->secret->key, sconf->secret->key_len, token, len,
                    mac) != 0) {
@@ -88,10 +96,10 @@ bearer_auth_result bearer_authenticate(request_rec *r,
     info = apr_pcalloc(r->pool, sizeof(*info));
     memcpy(info->id_bytes, mac, BEARER_ID_BYTES);
     bearer_token_id_from_mac(mac, info->id);
+    *out = info;
 
     if (is_operator_token(sconf, mac)) {
         info->kind = BEARER_KIND_OPERATOR;
-        *out = info;
         return BEARER_AUTH_OK;
     }
     if (!bearer_token_well_formed(sconf->prefix, sconf->prefix_len, token,
@@ -102,9 +110,8 @@ bearer_auth_result bearer_authenticate(request_rec *r,
         return BEARER_AUTH_INVALID;
     }
     info->kind = BEARER_KIND_CLIENT;
-    switch (bearer_store_lookup(r, sconf, info, 0)) {
+    switch (bearer_store_lookup(r, sconf, info, fresh)) {
     case BEARER_STORE_OK:
-        *out = info;
         return BEARER_AUTH_OK;
     case BEARER_STORE_UNAVAILABLE:
         return BEARER_AUTH_UNAVAILABLE;

@@ -11,6 +11,7 @@
  */
 #define BEARER_DECLARING_MODULE
 #include "bearer_private.h"
+#include "bearer_oauth.h"
 #include "http_protocol.h"
 
 static int bearer_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -43,10 +44,16 @@ static void bearer_register_hooks(apr_pool_t *p)
     ap_hook_post_config(bearer_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(bearer_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(bearer_endpoint_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(bearer_introspect_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(bearer_revoke_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* TRACE on the endpoint: 405, before http_core's echo (MIDDLE) */
     ap_hook_translate_name(bearer_endpoint_note_trace, NULL, NULL,
                            APR_HOOK_REALLY_FIRST);
     ap_hook_map_to_storage(bearer_endpoint_refuse_trace, NULL, NULL,
+                           APR_HOOK_FIRST);
+    ap_hook_translate_name(bearer_oauth_note_trace, NULL, NULL,
+                           APR_HOOK_REALLY_FIRST);
+    ap_hook_map_to_storage(bearer_oauth_refuse_trace, NULL, NULL,
                            APR_HOOK_FIRST);
     bearer_register_authn_hooks();
     bearer_register_authz_providers(p);

@@ -10,13 +10,14 @@
 
 BEARER_CORE_SRC = $(addprefix mod_bearer/core/, \
                     header.c scope.c token.c mac.c entry.c mint_request.c \
-                    table.c fleet_record.c metrics.c mc_reply.c)
+                    table.c fleet_record.c metrics.c mc_reply.c form.c)
 
 BEARER_GLUE_SRC = $(addprefix mod_bearer/, \
                     mod_bearer.c config.c configcheck.c secrets.c \
                     credentials.c authn.c authz.c endpoint.c respond.c \
                     store.c kept_shm.c observe.c \
-                    fleet_store.c mc_client.c)
+                    fleet_store.c mc_client.c \
+                    oauth_request.c client_auth.c introspect.c revoke.c)
 
 BEARER_SRC = $(BEARER_GLUE_SRC) $(BEARER_CORE_SRC)
 BEARER_HDR = $(wildcard include/*.h mod_bearer/*.h)
