@@ -17,6 +17,7 @@ Suite *mac_suite(void);
 Suite *metrics_suite(void);
 Suite *table_faults_suite(void);
 Suite *mc_reply_suite(void);
+Suite *form_suite(void);
 
 int main(void)
 {
@@ -33,6 +34,7 @@ int main(void)
     srunner_add_suite(runner, metrics_suite());
     srunner_add_suite(runner, table_faults_suite());
     srunner_add_suite(runner, mc_reply_suite());
+    srunner_add_suite(runner, form_suite());
     srunner_run_all(runner, CK_NORMAL);
     failed = srunner_ntests_failed(runner);
     srunner_free(runner);
