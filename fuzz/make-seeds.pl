@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # fuzz/make-seeds.pl - writes the seed corpora fuzz/corpus/<target>/ from
 # the contract's examples and the test suite's cases (t/authn/challenges.t,
-# t/endpoint/post*.t, t/unit/*; memcached's protocol.txt for mc_reply). Run
+# t/endpoint/post*.t, t/oauth/*.t, t/unit/*; memcached's protocol.txt for mc_reply). Run
 # from the top of the checkout; the files it writes are committed, so this
 # is needed only to change them.
 # Every token here is made up for the corpus (a correct checksum over
@@ -220,6 +220,16 @@ $seeds{mc_reply} = [
     mc(0x0e, [0, 0, 12, 66, 1, 2, 5, 4], 1, "\x01\x00\x10" . ('r' x 16)
                                             . "\x11\x00\x05" . ("\xee" x 8)
                                             . "uses!\x02\x03\x04\x05\x06"),
+];
+
+# --- form: introspection / revocation bodies (t/oauth/*.t, t/unit/test_form.c)
+$seeds{form} = [
+    "token=$tok", "token=$tok&token_type_hint=access_token",
+    "token=$tok&client_id=rs&client_secret=" . join('', map { sprintf '%%%02X', ord } split //, $op),
+    "token=$tok&token=$tok", "token=$tok&tok%65n=x", "token=$tok%G1", "token=$tok%4",
+    "token=$tok&x=%", "a=x+y%2Bz%2fw&b=%41%62%00c&c%3D=1", "&token=&&flag&=v&", "",
+    "token=$tok&" . join('&', map { "p$_=1" } 1 .. 64),
+    '{"token":"' . $tok . '"}',
 ];
 
 for my $target (sort keys %seeds) {
