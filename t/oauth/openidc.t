@@ -34,7 +34,7 @@ use Time::HiRes ();
 my $OIDC = '/usr/lib/apache2/modules/mod_auth_openidc.so';
 my $MODS = '/usr/lib/apache2/modules';
 
-plan tests => 3 + 2 * 10;
+plan tests => 3 + 2 * 11;
 
 ok(-f $OIDC, "mod_auth_openidc is installed ($OIDC)")
     or BAIL_OUT('libapache2-mod-auth-openidc is missing (.ci/deps installs it)');
@@ -161,6 +161,9 @@ for my $case (@rs) {
     ok($code == 401 || $code == 403, "a live token without stream:view: refused ($code)");
     is(call($rs, forge_token())->code, 401, 'an unknown token: 401');
     is(call($rs, undef)->code, 401, 'no token: 401');
+    my $anonymous = mint_as({ scopes => ['stream:view'] });
+    $code = call($rs, $anonymous->{access_token})->code;
+    ok($code == 401 || $code == 403, "a token without a subject (no sub for REMOTE_USER): refused ($code)");
     $code = call($rs, OPERATOR_TOKEN)->code;
     ok($code == 401 || $code == 403, "the operator token (no scope claim): refused ($code)");
 
