@@ -42,9 +42,10 @@ ok(-f $OIDC, "mod_auth_openidc is installed ($OIDC)")
 # --- mod_bearer, with an https vhost for the introspection endpoint ------------------------
 my $dir = tempdir('oidc-XXXXXX', DIR => $ENV{BEARER_T_RUN});
 chmod 0711, $dir;
-system('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
-       '-subj', '/CN=127.0.0.1', '-keyout', "$dir/key.pem", '-out', "$dir/cert.pem",
-       '-addext', 'subjectAltName=IP:127.0.0.1') == 0
+# openssl's key-generation progress goes to its log, not the test output
+system("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1"
+       . " -addext subjectAltName=IP:127.0.0.1"
+       . " -keyout '$dir/key.pem' -out '$dir/cert.pem' > '$dir/openssl.log' 2>&1") == 0
     or BAIL_OUT('openssl could not make a self-signed certificate');
 my $tls = BearerTest::Ports::free_port();
 my $as = BearerTest::Httpd->start(conf => <<"CONF");
