@@ -180,7 +180,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                      p->value_len) == 0));
             FUZZ_CHECK(p->has_value == (params[i].value != NULL));
             FUZZ_CHECK(p->name >= buf && p->name + p->name_len <= buf + size);
-            FUZZ_CHECK(p->value >= buf && p->value + p->value_len <= buf + size);
+            FUZZ_CHECK(p->value >= buf
+                       && p->value + p->value_len <= buf + size);
             if (memchr(p->name, '\0', p->name_len) == NULL) {
                 char *name = malloc(p->name_len + 1);
 

@@ -51,7 +51,7 @@ typedef enum {
 typedef enum {
     BEARER_VIA_NONE = 0,
     BEARER_VIA_BEARER,            /* Authorization: Bearer <token> */
-    BEARER_VIA_BASIC,             /* Authorization: Basic (client_secret_basic) */
+    BEARER_VIA_BASIC,             /* Authorization: Basic (secret_basic) */
     BEARER_VIA_POST,              /* client_secret in the body */
     BEARER_VIA_OTHER              /* another Authorization scheme */
 } bearer_client_via;

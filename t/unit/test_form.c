@@ -162,8 +162,10 @@ END_TEST
 
 START_TEST(test_content_type)
 {
-    ck_assert(bearer_content_type_is_form("application/x-www-form-urlencoded"));
-    ck_assert(bearer_content_type_is_form("Application/X-WWW-Form-URLEncoded"));
+    ck_assert(bearer_content_type_is_form(
+        "application/x-www-form-urlencoded"));
+    ck_assert(bearer_content_type_is_form(
+        "Application/X-WWW-Form-URLEncoded"));
     ck_assert(bearer_content_type_is_form(
         "application/x-www-form-urlencoded; charset=UTF-8"));
     ck_assert(bearer_content_type_is_form(
