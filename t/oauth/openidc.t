@@ -5,18 +5,24 @@
 # endpoint over TLS (it refuses plain http): `AuthType oauth20`,
 # `Require claim scope:stream:view`, REMOTE_USER from the token's sub.
 #
+# TLS is terminated by an Apache of its own in front of mod_bearer's
+# (mod_ssl and mod_proxy_http, a self-signed certificate made here), not
+# by mod_ssl inside mod_bearer's: mod_ssl keeps OpenSSL's global state to
+# the end of each child, which make sanitize-test would report as leaks
+# of mod_bearer's first OpenSSL calls.
+#
 #   RS1: OIDCOAuthIntrospectionEndpointAuth bearer_access_token, the
 #        operator token as OIDCOAuthIntrospectionClientAuthBearerToken (and
 #        OIDCOAuthClientID and OIDCOAuthClientSecret, without which 2.4.12
-#        sends no credentials),
-#        OIDCOAuthTokenIntrospectionInterval -1 (no cache)
+#        sends no credentials), OIDCOAuthTokenIntrospectionInterval -1 (no
+#        cache)
 #   RS2: client_secret_basic, any client id, the operator token as
 #        OIDCOAuthClientSecret, a 2 s cache (OIDCOAuthTokenIntrospectionInterval 2)
 #
 # On each: a live token with the scope gets 200 and REMOTE_USER = sub;
-# without the scope, an unknown token, no token: refused; after a
-# revocation on mod_bearer (RFC 7009 endpoint): 401, at once without a
-# cache, after the 2 s interval with one.
+# without the scope, without a subject, an unknown token, no token:
+# refused; after a revocation on mod_bearer (RFC 7009 endpoint): 401, at
+# once without a cache, after the 2 s interval with one.
 use strict;
 use warnings;
 
@@ -47,15 +53,7 @@ system("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1"
        . " -addext subjectAltName=IP:127.0.0.1"
        . " -keyout '$dir/key.pem' -out '$dir/cert.pem' > '$dir/openssl.log' 2>&1") == 0
     or BAIL_OUT('openssl could not make a self-signed certificate');
-my $tls = BearerTest::Ports::free_port();
 my $as = BearerTest::Httpd->start(conf => <<"CONF");
-LoadModule ssl_module $MODS/mod_ssl.so
-Listen 127.0.0.1:$tls
-<VirtualHost 127.0.0.1:$tls>
-    SSLEngine on
-    SSLCertificateFile "$dir/cert.pem"
-    SSLCertificateKeyFile "$dir/key.pem"
-</VirtualHost>
 <Location /auth/v1/access-tokens>
     SetHandler bearer-tokens
 </Location>
@@ -65,6 +63,20 @@ Listen 127.0.0.1:$tls
 <Location /auth/v1/revoke>
     SetHandler bearer-revoke
 </Location>
+CONF
+my $tls = BearerTest::Ports::free_port();
+my $as_port = $as->port;
+my $front = BearerTest::Httpd->start(bearer => 0, conf => <<"CONF");
+LoadModule ssl_module $MODS/mod_ssl.so
+LoadModule proxy_module $MODS/mod_proxy.so
+LoadModule proxy_http_module $MODS/mod_proxy_http.so
+Listen 127.0.0.1:$tls
+<VirtualHost 127.0.0.1:$tls>
+    SSLEngine on
+    SSLCertificateFile "$dir/cert.pem"
+    SSLCertificateKeyFile "$dir/key.pem"
+    ProxyPass /auth/v1/ http://127.0.0.1:$as_port/auth/v1/
+</VirtualHost>
 CONF
 my $ua = LWP::UserAgent->new(keep_alive => 0, timeout => 30);
 my @minted;

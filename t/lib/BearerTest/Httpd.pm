@@ -42,7 +42,12 @@ sub start {
     my $run = $ENV{BEARER_T_RUN}
         or die "BEARER_T_RUN is not set: run the suite through t/TEST.PL\n";
     my $vars  = Apache::Test::vars();
-    my $httpd = $vars->{httpd};
+    my $bearer = !exists $o{bearer} || $o{bearer};
+    # An Apache without mod_bearer is not under test: the plain httpd, not
+    # the sanitizers' wrapper of make sanitize-test (which would report
+    # another program's leaks, e.g. OpenSSL's state that mod_ssl keeps).
+    my $plain = "$vars->{sbindir}/$vars->{target}";
+    my $httpd = !$bearer && -x $plain ? $plain : $vars->{httpd};
     my $so    = $o{so} || "$vars->{top_dir}/mod_bearer/.libs/mod_bearer.so";
     my $mpm   = $o{mpm} || $ENV{BEARER_MPM} || 'event';     # as t/TEST.PL chose
     my $mods  = '/usr/lib/apache2/modules';
@@ -55,7 +60,6 @@ sub start {
         my $group = getgrgid((getpwnam('nobody'))[3]) || 'nogroup';
         $user = "User nobody\nGroup $group\n";
     }
-    my $bearer = !exists $o{bearer} || $o{bearer};
     my $op = (!$bearer || (exists $o{operator_file} && !$o{operator_file})) ? ''
            : qq{BearerOperatorTokenFile "$run/operator-tokens"\n};
     my $load = $bearer ? qq{LoadModule bearer_module     "$so"\n} : '';
