@@ -15,6 +15,7 @@ use BearerTest;
 use BearerTest::OAuth qw(form_encode basic_header);
 use BearerTest::Fleet qw(PATH_ANY nap);
 use HTTP::Request ();
+use Time::HiRes ();
 
 my ($A, $B) = (0, 1);
 my $conf = <<'EOF_CONF';
@@ -109,10 +110,14 @@ is(active_on($A, $p) . ' ' . $f->code($A, PATH_ANY, $p), 'inactive 401',
 my $live = mint_on($A);
 is($f->code($A, PATH_ANY, $live), 200, 'a live token, cached on A');
 $f->pause_mc($_) for 0 .. 2;
+my $t0 = Time::HiRes::time();
 unavailable_ok(introspect($A, $live), 'every memcached stopped: introspection 503 with Retry-After');
+note(sprintf 'introspection took %.3f s', Time::HiRes::time() - $t0);
+$t0 = Time::HiRes::time();
 unavailable_ok(form($A, '/auth/v1/revoke', [token => $live->{access_token}],
                     auth => 'Bearer ' . OPERATOR_TOKEN),
                'revocation 503 with Retry-After');
+note(sprintf 'revocation took %.3f s', Time::HiRes::time() - $t0);
 $f->resume_mc($_) for 0 .. 2;
 my $state = '';
 for (1 .. 40) {          # until the servers are probed again (2 s skip)
