@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bearer_bytes.h"
 #include "bearer_entry.h"
 #include "bearer_header.h"
 #include "bearer_mac.h"

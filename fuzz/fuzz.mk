@@ -17,7 +17,7 @@ FUZZ_CC        ?= clang
 FUZZ_SECONDS   ?= 120
 FUZZ_CI_SECONDS ?= 72
 FUZZ_TARGETS   = header token id scope mint_request entry table fleet_record \
-                 mc_reply cors_origin cidr scope_wildcard subject_query
+                 mc_reply cors_origin cidr scope_wildcard subject_query form
 FUZZ_DIR       = fuzz/.build
 FUZZ_CFLAGS    = -g -O1 -std=gnu99 -Iinclude -Ifuzz \
                  -fsanitize=fuzzer,address,undefined \

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # fuzz/make-seeds.pl - writes the seed corpora fuzz/corpus/<target>/ from
 # the contract's examples and the test suite's cases (t/authn/challenges.t,
-# t/endpoint/post*.t, t/unit/*; memcached's protocol.txt for mc_reply). Run
+# t/endpoint/post*.t, t/oauth/*.t, t/unit/*; memcached's protocol.txt for mc_reply). Run
 # from the top of the checkout; the files it writes are committed, so this
 # is needed only to change them.
 # Every token here is made up for the corpus (a correct checksum over
@@ -280,6 +280,16 @@ $seeds{subject_query} = [
     'subject=a&subject=b', 'subject=a&all=1', 'Subject=a',
     'subject=' . ('L' x 256), 'subject=' . ('L' x 257),
     'subject=' . ('L' x 255) . '%4C%4C', 'subject=d%C3%A9j%C3%A0+vu%2F100%25%2Bx',
+];
+
+# --- form: introspection / revocation bodies (t/oauth/*.t, t/unit/test_form.c)
+$seeds{form} = [
+    "token=$tok", "token=$tok&token_type_hint=access_token",
+    "token=$tok&client_id=rs&client_secret=" . join('', map { sprintf '%%%02X', ord } split //, $op),
+    "token=$tok&token=$tok", "token=$tok&tok%65n=x", "token=$tok%G1", "token=$tok%4",
+    "token=$tok&x=%", "a=x+y%2Bz%2fw&b=%41%62%00c&c%3D=1", "&token=&&flag&=v&", "",
+    "token=$tok&" . join('&', map { "p$_=1" } 1 .. 64),
+    '{"token":"' . $tok . '"}',
 ];
 
 for my $target (sort keys %seeds) {

@@ -35,6 +35,7 @@ max_len() {
         table) echo 2048 ;;
         fleet_record) echo 6000 ;;
         mc_reply) echo 12000 ;;
+        form) echo 16384 ;;
         *) echo 4096 ;;
     esac
 }

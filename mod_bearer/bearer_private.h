@@ -36,6 +36,8 @@ APLOG_USE_MODULE(bearer);
 #define BEARER_DEFAULT_REALM    "mod_bearer"
 #define BEARER_HANDLER          "bearer-tokens"
 #define BEARER_METRICS_HANDLER  "bearer-metrics"
+#define BEARER_INTROSPECT_HANDLER "bearer-introspect"
+#define BEARER_REVOKE_HANDLER     "bearer-revoke"
 #define BEARER_DEFAULT_PREFIX   "bt_"
 
 #define BEARER_DEFAULT_TTL      3600
@@ -169,6 +171,14 @@ bearer_request_state *bearer_request_state_find(request_rec *r);
 bearer_auth_result bearer_authenticate(request_rec *r,
                                        const bearer_server_conf *sconf,
                                        bearer_token_info **out);
+/* The same for credentials from anywhere (the OAuth endpoints' Basic and
+ * client_secret): token[0..len) as sent. *out is set whenever the MAC could
+ * be made (its id_bytes name what was presented), even when the answer is
+ * not OK. fresh: as for bearer_store_lookup. */
+bearer_auth_result bearer_identify(request_rec *r,
+                                   const bearer_server_conf *sconf,
+                                   const char *token, apr_size_t len,
+                                   int fresh, bearer_token_info **out);
 
 /* authn.c: AuthType Bearer (hooks registered by mod_bearer.c) */
 int bearer_authn_strip_headers(request_rec *r);          /* header_parser */
@@ -229,6 +239,7 @@ int bearer_cors_header_parser(request_rec *r);
 const char *bearer_realm(request_rec *r);
 void bearer_set_challenge(request_rec *r, const char *error,
                           const char *scope);
+void bearer_set_basic_challenge(request_rec *r);
 int bearer_send_json(request_rec *r, int status, const char *json,
                      int holds_token);
 int bearer_send_error(request_rec *r, int status, const char *error,

@@ -4,8 +4,8 @@
  * check_config (which `apachectl configtest` runs too), each reported with
  * the directive, its file and its line:
  *
- *   - SetHandler bearer-tokens where no operator token file applies: every
- *     call would get 401;
+ *   - SetHandler bearer-tokens (or bearer-introspect) where no operator
+ *     token file applies: every call would get 401;
  *   - Require bearer-scope / bearer-operator in a section that no
  *     AuthType Bearer can reach: every request would fail;
  *   - Require bearer-scope / bearer-operator where AuthzSendForbiddenOnFailure
@@ -25,6 +25,7 @@
  */
 #include "bearer_private.h"
 #include "bearer_scope.h"
+#include "bearer_oauth.h"
 #include "http_core.h"
 
 #include "apr_strings.h"
@@ -84,8 +85,11 @@ static void walk(apr_pool_t *p, const ap_directive_t *d,
     for (; d; d = d->next) {
         found_t f = { d, section, vhost };
 
+        /* bearer-revoke is left out: public clients need no operator */
         if (strcasecmp(d->directive, "SetHandler") == 0
-                && strcasecmp(first_arg(p, d), BEARER_HANDLER) == 0) {
+                && (strcasecmp(first_arg(p, d), BEARER_HANDLER) == 0
+                    || strcasecmp(first_arg(p, d),
+                                  BEARER_INTROSPECT_HANDLER) == 0)) {
             APR_ARRAY_PUSH(w->handlers, found_t) = f;
         }
         else if (strcasecmp(d->directive, "Require") == 0) {
@@ -182,7 +186,8 @@ static int check_handlers(apr_pool_t *p, server_rec *main_server,
                          BRRLOG(00120) "SetHandler %s %s: no "
                          "BearerOperatorTokenFile applies to %s, so every "
                          "call would get 401; set one in it or in the main "
-                         "server", BEARER_HANDLER, where(p, f->node),
+                         "server", first_arg(p, f->node),
+                         where(p, f->node),
                          f->vhost ? apr_psprintf(p, "the virtual host of "
                                                  "line %d", f->vhost->line_num)
                                   : "any server");

@@ -66,8 +66,7 @@ bearer_auth_result bearer_authenticate(request_rec *r,
     const char *value = apr_table_get(r->headers_in, "Authorization");
     const char *token;
     apr_size_t len;
-    unsigned char mac[BEARER_MAC_BYTES];
-    bearer_token_info *info;
+    bearer_auth_result rc;
 
     switch (bearer_header_parse(value, &token, &len)) {
     case BEARER_CRED_NONE:
@@ -80,6 +79,30 @@ bearer_auth_result bearer_authenticate(request_rec *r,
     case BEARER_CRED_PRESENT:
         break;
     }
+    rc = bearer_identify(r, sconf, token, len, 0, out);
+    /* A token bound to addresses is, from anywhere else, no token at all:
+     * the same 401 as an unknown one, and no use is taken. Only here, for
+     * a token presented as the request's own credentials: introspection
+     * and revocation name a token in their body, and the caller's address
+     * plays no part there (bearer_identify). */
+    if (rc == BEARER_AUTH_OK && (*out)->kind == BEARER_KIND_CLIENT
+            && (*out)->entry.cidr_count > 0
+            && !bearer_cidrs_allow(r, &(*out)->entry)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BRRLOG(00226)
+                      "token %s is bound to other client addresses than %s: "
+                      "refused", (*out)->id, r->useragent_ip);
+        return BEARER_AUTH_INVALID;
+    }
+    return rc;
+}
+
+bearer_auth_result bearer_identify(request_rec *r,
+                                   const bearer_server_conf *sconf,
+                                   const char *token, apr_size_t len,
+                                   int fresh, bearer_token_info **out)
+{
+    unsigned char mac[BEARER_MAC_BYTES];
+    bearer_token_info *info;
 
     if (bearer_mac_keyed(&sconf->secret->mac, token, len, mac) != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00041)
@@ -89,10 +112,10 @@ bearer_auth_result bearer_authenticate(request_rec *r,
     info = apr_pcalloc(r->pool, sizeof(*info));
     memcpy(info->id_bytes, mac, BEARER_ID_BYTES);
     bearer_token_id_from_mac(mac, info->id);
+    *out = info;
 
     if (is_operator_token(sconf, mac)) {
         info->kind = BEARER_KIND_OPERATOR;
-        *out = info;
         return BEARER_AUTH_OK;
     }
     if (!bearer_token_well_formed(sconf->prefix, sconf->prefix_len, token,
@@ -103,18 +126,8 @@ bearer_auth_result bearer_authenticate(request_rec *r,
         return BEARER_AUTH_INVALID;
     }
     info->kind = BEARER_KIND_CLIENT;
-    switch (bearer_store_lookup(r, sconf, info, 0)) {
+    switch (bearer_store_lookup(r, sconf, info, fresh)) {
     case BEARER_STORE_OK:
-        /* A token bound to addresses is, from anywhere else, no token at
-         * all: the same 401 as an unknown one, and no use is taken. */
-        if (info->entry.cidr_count > 0
-                && !bearer_cidrs_allow(r, &info->entry)) {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BRRLOG(00226)
-                          "token %s is bound to other client addresses "
-                          "than %s: refused", info->id, r->useragent_ip);
-            return BEARER_AUTH_INVALID;
-        }
-        *out = info;
         return BEARER_AUTH_OK;
     case BEARER_STORE_UNAVAILABLE:
         return BEARER_AUTH_UNAVAILABLE;

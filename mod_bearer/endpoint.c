@@ -595,7 +595,15 @@ static int __attribute__((noinline)) note_trace(request_rec *r)
         return DECLINED;
     }
     handler = ap_expr_str_exec(r, core->expr_handler, &err);
-    if (err || !handler || strcmp(handler, BEARER_HANDLER) != 0) {
+    if (err || !handler) {
+        return DECLINED;
+    }
+    if (strcmp(handler, BEARER_INTROSPECT_HANDLER) == 0
+            || strcmp(handler, BEARER_REVOKE_HANDLER) == 0) {
+        apr_table_setn(r->notes, TRACE_NOTE, "POST");
+        return DECLINED;
+    }
+    if (strcmp(handler, BEARER_HANDLER) != 0) {
         return DECLINED;
     }
     dconf = ap_get_module_config(r->per_dir_config, &bearer_module);

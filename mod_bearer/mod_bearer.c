@@ -32,6 +32,7 @@
 #include "bearer_private.h"
 #include "bearer_fleet_internal.h"
 #include "bearer_mc_client.h"
+#include "bearer_oauth.h"
 #include "http_protocol.h"
 #include "ap_provider.h"
 #include "mod_status.h"
@@ -82,7 +83,8 @@ static void bearer_child_init(apr_pool_t *p, server_rec *s)
 }
 
 /*
- * SetHandler bearer-tokens and bearer-metrics: one handler hook, so that
+ * SetHandler bearer-tokens, bearer-introspect, bearer-revoke and
+ * bearer-metrics: one handler hook, so that
  * every other request costs one look at the handler's first letter.
  */
 static int bearer_handler(request_rec *r)
@@ -97,6 +99,12 @@ static int bearer_handler(request_rec *r)
     }
     if (strcmp(h, BEARER_METRICS_HANDLER) == 0) {
         return bearer_observe_metrics_handler(r);
+    }
+    if (strcmp(h, BEARER_INTROSPECT_HANDLER) == 0) {
+        return bearer_introspect_handler(r);
+    }
+    if (strcmp(h, BEARER_REVOKE_HANDLER) == 0) {
+        return bearer_revoke_handler(r);
     }
     return DECLINED;
 }
@@ -117,7 +125,7 @@ static void bearer_register_hooks(apr_pool_t *p)
     /* Requests. Each hook returns at its first line for a request that
      * mod_bearer does not serve (see docs/design.md). */
 
-    /* TRACE to the endpoint: 405 or 404, never httpd's echo of the
+    /* TRACE to an endpoint (bearer-tokens, -introspect, -revoke): 405 or 404, never httpd's echo of the
      * request (and its token). http_core answers TRACE in map_to_storage
      * at MIDDLE, where the <Location>'s configuration is not in force, so
      * it takes two steps (endpoint.c): translate_name, which sees the

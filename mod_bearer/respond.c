@@ -58,6 +58,15 @@ void bearer_set_challenge(request_rec *r, const char *error,
     apr_table_setn(r->err_headers_out, "WWW-Authenticate", value);
 }
 
+/* HTTP Basic, for callers of the OAuth endpoints that authenticated with
+ * it (RFC 6749 sec. 2.3.1, RFC 7617). */
+void bearer_set_basic_challenge(request_rec *r)
+{
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                   apr_pstrcat(r->pool, "Basic realm=\"",
+                               quote(r->pool, bearer_realm(r)), "\"", NULL));
+}
+
 int bearer_send_json(request_rec *r, int status, const char *json,
                      int holds_token)
 {

@@ -12,7 +12,7 @@
 
 BEARER_CORE_SRC = $(addprefix mod_bearer/core/, bytes.c \
                     header.c scope.c token.c mac.c entry.c mint_request.c \
-                    cidr.c subject.c \
+                    cidr.c subject.c form.c \
                     table.c fleet_record.c metrics.c mc_reply.c \
                     cors_origin.c)
 
@@ -21,6 +21,7 @@ BEARER_GLUE_SRC = $(addprefix mod_bearer/, \
                     credentials.c authn.c authz.c endpoint.c respond.c \
                     store.c kept_shm.c observe.c \
                     subject_cutoff.c cidr_check.c cors.c \
+                    oauth_request.c client_auth.c introspect.c revoke.c \
                     fleet_store.c fleet_subject.c fleet_refill.c \
                     mc_health.c mc_journal.c mc_conn.c mc_batch.c)
 

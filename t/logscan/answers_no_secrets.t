@@ -6,8 +6,10 @@
 # user and token id, an SSI page that dumps its whole environment behind
 # AuthType Bearer, forwarded headers on) gets a battery of requests that
 # carry tokens: mint, use, GET, DELETE, revoked, forged, malformed, refused
-# scope, every error of the endpoint, TRACE, each answered with the status
-# it should. Then (a token or an operator token counts when any 16
+# scope, every error of the endpoint, TRACE, and the introspection and
+# revocation endpoints (tokens in form bodies, operator tokens in Basic
+# credentials and in client_secret), each answered with the status it
+# should. Then (a token or an operator token counts when any 16
 # characters in a row of it are there):
 #   - no answer holds a token, an operator token or the secret (but the
 #     201 that hands out its own token);
@@ -23,6 +25,7 @@ use warnings;
 use Apache::Test qw(-withtestmore);
 use BearerTest;
 use BearerTest::Httpd;
+use BearerTest::OAuth qw(form_encode basic_header);
 use BearerTest::Secrets ();
 use HTTP::Request ();
 use LWP::UserAgent ();
@@ -46,6 +49,12 @@ CustomLog "\${BEARER_T_RUN}/secrets-access_log" "%h %u %t \\"%r\\" %>s %b %{BEAR
 BearerSecretFile "$run/secret-acme"
 <Location /auth/v1/access-tokens>
     SetHandler bearer-tokens
+</Location>
+<Location /auth/v1/introspect>
+    SetHandler bearer-introspect
+</Location>
+<Location /auth/v1/revoke>
+    SetHandler bearer-revoke
 </Location>
 <Location /p>
     AuthType Bearer
@@ -120,6 +129,37 @@ send_req(POST => ENDPOINT, token => $op, body => 'ttl=1', ct => 'text/plain', ex
 send_req(POST => ENDPOINT, token => $op, body => '{"ttl": "x"}', expect => 400);
 send_req(POST => ENDPOINT, token => $op, body => '{"scopes": ["a b"]}', expect => 400);
 send_req(POST => ENDPOINT, token => forge_token(), body => '{}', expect => 401);
+# the OAuth endpoints: tokens in form bodies, operator tokens in Basic
+my $form = 'application/x-www-form-urlencoded';
+my $t4 = mint_here('{"subject": "oauth"}');
+my $t5 = mint_here('{}');
+send_req(POST => '/auth/v1/introspect', token => $op, ct => $form,
+         body => form_encode(token => $t1->{access_token}), expect => 200);
+send_req(POST => '/auth/v1/introspect', auth => basic_header('rs', $op), ct => $form,
+         body => form_encode(token => $op), expect => 200);
+send_req(POST => '/auth/v1/introspect', ct => $form,
+         body => form_encode(token => $t4->{access_token}, client_secret => $op), expect => 200);
+send_req(POST => '/auth/v1/introspect', auth => basic_header('rs', $t4->{access_token}), ct => $form,
+         body => form_encode(token => $t4->{access_token}), expect => 403);
+send_req(POST => '/auth/v1/introspect', ct => $form,
+         body => form_encode(token => $t4->{access_token}, client_secret => 'x'), expect => 401);
+send_req(POST => '/auth/v1/introspect', token => $op, ct => $form,
+         body => "token=$t4->{access_token}&token=$t4->{access_token}", expect => 400);
+send_req(POST => '/auth/v1/introspect', token => $op,
+         body => '{"token": "' . $t4->{access_token} . '"}', expect => 415);
+send_req(TRACE => '/auth/v1/introspect', token => $op, expect => 405);
+send_req(POST => '/auth/v1/revoke', ct => $form,
+         body => form_encode(token => $op), expect => 400);
+send_req(POST => '/auth/v1/revoke', token => $t5->{access_token}, ct => $form,
+         body => form_encode(token => $t4->{access_token}), expect => 403);
+send_req(POST => '/auth/v1/revoke', ct => $form,
+         body => form_encode(token => $t4->{access_token}), expect => 200);
+send_req(POST => '/auth/v1/revoke', ct => $form,
+         body => form_encode(token => $t4->{access_token}), expect => 200);
+send_req(POST => '/auth/v1/revoke', auth => basic_header('c', $op), ct => $form,
+         body => form_encode(token => $t5->{access_token}), expect => 200);
+send_req(POST => '/auth/v1/introspect', token => $op, ct => $form,
+         body => form_encode(token => $t5->{access_token}), expect => 200);
 send_req(DELETE => token_path($t1->{token_id}), token => $op, expect => 204);
 send_req(DELETE => token_path($t1->{token_id}), token => $op, expect => 404);
 send_req(GET => '/p/any/r.txt', token => $t1->{access_token}, expect => 401);

@@ -9,6 +9,7 @@ use warnings;
 use Apache::Test qw(-withtestmore);
 use BearerTest;
 use BearerTest::OpenAPI;
+use BearerTest::OAuth;
 use HTTP::Response ();
 
 my $api = BearerTest::OpenAPI->load(Apache::Test::vars()->{top_dir} . '/docs/openapi.yaml');
@@ -16,6 +17,8 @@ my $api = BearerTest::OpenAPI->load(Apache::Test::vars()->{top_dir} . '/docs/ope
 my $C = '/auth/v1/access-tokens';
 my $I = '/auth/v1/access-tokens/{token_id}';
 my $S = '/auth/v1/access-tokens/self';
+my $IN = INTROSPECT;
+my $RV = REVOKE;
 
 my $full = mint_ok({ scopes => ['stream:view'], subject => 's-1',
                      metadata => { plan => 'gold' }, max_uses => 5, ttl => 60 });
@@ -23,6 +26,9 @@ my $plain = mint_ok();
 my $selfie = mint_ok();
 my $victim = mint_ok();
 my $bound = mint_ok({ cidrs => ['127.0.0.1', '::1'] });
+my $bare = mint_ok({ scopes => [] });
+my ($gone, $public) = (mint_ok(), mint_ok());
+my @op = (bearer => OPERATOR_TOKEN);
 
 my @cases = (
     # [ what, method, template, request ]
@@ -64,9 +70,27 @@ my @cases = (
     [ 'DELETE subject, empty',      DELETE => $C, sub { req(DELETE => ENDPOINT . '?subject=', token => OPERATOR_TOKEN) } ],
     [ 'DELETE subject, client token', DELETE => $C, sub { req(DELETE => ENDPOINT . '?subject=x', token => $plain->{access_token}) } ],
     [ 'DELETE subject, no token',   DELETE => $C, sub { req(DELETE => ENDPOINT . '?subject=x') } ],
+    [ 'introspect, every field',    POST => $IN, sub { form_post($IN, [token => $full->{access_token}], @op) } ],
+    [ 'introspect, no scope',       POST => $IN, sub { form_post($IN, [token => $bare->{access_token}], basic => ['rs', OPERATOR_TOKEN]) } ],
+    [ 'introspect, operator token', POST => $IN, sub { form_post($IN, [token => OPERATOR_TOKEN_2, client_secret => OPERATOR_TOKEN]) } ],
+    [ 'introspect, inactive',       POST => $IN, sub { form_post($IN, [token => forge_token()], @op) } ],
+    [ 'introspect, no token',       POST => $IN, sub { form_post($IN, [token_type_hint => 'x'], @op) } ],
+    [ 'introspect, no credentials', POST => $IN, sub { form_post($IN, [token => $plain->{access_token}]) } ],
+    [ 'introspect, wrong Basic',    POST => $IN, sub { form_post($IN, [token => $plain->{access_token}], basic => ['rs', 'x']) } ],
+    [ 'introspect, client caller',  POST => $IN, sub { form_post($IN, [token => $plain->{access_token}], bearer => $plain->{access_token}) } ],
+    [ 'introspect, too large',      POST => $IN, sub { form_post($IN, 'token=' . ('x' x 17000), @op) } ],
+    [ 'introspect, JSON body',      POST => $IN, sub { req(POST => $IN, token => OPERATOR_TOKEN, json => { token => 'x' }) } ],
+    [ 'revoke, operator',           POST => $RV, sub { form_post($RV, [token => $gone->{access_token}], @op) } ],
+    [ 'revoke, public client',      POST => $RV, sub { form_post($RV, [token => $public->{access_token}]) } ],
+    [ 'revoke, unknown token',      POST => $RV, sub { form_post($RV, [token => forge_token()], @op) } ],
+    [ 'revoke, operator token',     POST => $RV, sub { form_post($RV, [token => OPERATOR_TOKEN_2], @op) } ],
+    [ 'revoke, wrong Bearer',       POST => $RV, sub { form_post($RV, [token => $plain->{access_token}], bearer => forge_token()) } ],
+    [ 'revoke, another token',      POST => $RV, sub { form_post($RV, [token => $full->{access_token}], bearer => $plain->{access_token}) } ],
+    [ 'revoke, duplicate token',    POST => $RV, sub { form_post($RV, 'token=a&token=a') } ],
+    [ 'revoke, text/plain',         POST => $RV, sub { form_post($RV, 'token=a', content_type => 'text/plain') } ],
 );
 
-plan tests => @cases + 4;
+plan tests => @cases + 6;
 
 my %statuses;
 for my $c (@cases) {
@@ -96,5 +120,10 @@ ok(scalar(grep { /token_id/ } @e) && scalar(grep { /access_token/ } @e),
 @e = $api->check_response(post => $C, fake(201, '{"token_type":"Bearer"}'));
 ok(scalar(grep { /Pragma/ } @e) && scalar(grep { /required 'access_token'/ } @e),
    'a 201 without Pragma and fields is rejected') or diag(join "\n", @e);
+@e = $api->check_response(post => $IN, fake(200, '{"active":false,"scope":"a"}', 'Cache-Control' => 'no-store'));
+ok(scalar(grep { /oneOf/ } @e), 'an inactive answer that says more is rejected') or diag(join "\n", @e);
+@e = $api->check_response(post => $IN, fake(200, '{"active":true,"token_type":"Bearer","exp":1,"iat":1,"jti":"AAAAAAAAAAAAAAAAAAAAAA","operator":true}',
+                                             'Cache-Control' => 'no-store'));
+ok(scalar(grep { /oneOf/ } @e), 'a client answer with "operator" is rejected') or diag(join "\n", @e);
 @e = $api->check_response(get => $I, fake(418, '{}'));
 ok(scalar(grep { /not documented/ } @e), 'an undocumented status is rejected') or diag(join "\n", @e);

@@ -19,6 +19,7 @@ Suite *table_faults_suite(void);
 Suite *mc_reply_suite(void);
 Suite *cors_origin_suite(void);
 Suite *wider_suite(void);
+Suite *form_suite(void);
 
 int main(void)
 {
@@ -37,6 +38,7 @@ int main(void)
     srunner_add_suite(runner, mc_reply_suite());
     srunner_add_suite(runner, cors_origin_suite());
     srunner_add_suite(runner, wider_suite());
+    srunner_add_suite(runner, form_suite());
     srunner_run_all(runner, CK_NORMAL);
     failed = srunner_ntests_failed(runner);
     srunner_free(runner);

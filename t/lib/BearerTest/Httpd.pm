@@ -34,13 +34,20 @@ my $owner = $$;
 
 # start(conf => extra lines, port => n, operator_file => 0 to leave out
 #       BearerOperatorTokenFile, timeout => seconds, so => another build of
-#       the module, mpm => 'prefork' instead of event)
+#       the module, mpm => 'prefork' instead of event, bearer => 0 to load
+#       no mod_bearer at all: another module's server, such as a resource
+#       server of mod_auth_openidc)
 sub start {
     my ($class, %o) = @_;
     my $run = $ENV{BEARER_T_RUN}
         or die "BEARER_T_RUN is not set: run the suite through t/TEST.PL\n";
     my $vars  = Apache::Test::vars();
-    my $httpd = $vars->{httpd};
+    my $bearer = !exists $o{bearer} || $o{bearer};
+    # An Apache without mod_bearer is not under test: the plain httpd, not
+    # the sanitizers' wrapper of make sanitize-test (which would report
+    # another program's leaks, e.g. OpenSSL's state that mod_ssl keeps).
+    my $plain = "$vars->{sbindir}/$vars->{target}";
+    my $httpd = !$bearer && -x $plain ? $plain : $vars->{httpd};
     my $so    = $o{so} || "$vars->{top_dir}/mod_bearer/.libs/mod_bearer.so";
     my $mpm   = $o{mpm} || $ENV{BEARER_MPM} || 'event';     # as t/TEST.PL chose
     my $mods  = '/usr/lib/apache2/modules';
@@ -53,8 +60,9 @@ sub start {
         my $group = getgrgid((getpwnam('nobody'))[3]) || 'nogroup';
         $user = "User nobody\nGroup $group\n";
     }
-    my $op = (exists $o{operator_file} && !$o{operator_file}) ? ''
+    my $op = (!$bearer || (exists $o{operator_file} && !$o{operator_file})) ? ''
            : qq{BearerOperatorTokenFile "$run/operator-tokens"\n};
+    my $load = $bearer ? qq{LoadModule bearer_module     "$so"\n} : '';
 
     my $conf = "$dir/httpd.conf";
     open my $fh, '>', $conf or die "write $conf: $!";
@@ -64,7 +72,7 @@ ServerRoot "$dir"
 DefaultRuntimeDir "$dir"
 PidFile "$dir/httpd.pid"
 ErrorLog "$dir/error_log"
-LogLevel info bearer:debug
+LogLevel info@{[ $bearer ? ' bearer:debug' : '' ]}
 ServerName 127.0.0.1
 Listen 127.0.0.1:$port
 LoadModule mpm_${mpm}_module $mods/mod_mpm_${mpm}.so
@@ -73,8 +81,7 @@ LoadModule authz_core_module $mods/mod_authz_core.so
 LoadModule authz_user_module $mods/mod_authz_user.so
 LoadModule mime_module       $mods/mod_mime.so
 LoadModule headers_module    $mods/mod_headers.so
-LoadModule bearer_module     "$so"
-TypesConfig /dev/null
+${load}TypesConfig /dev/null
 StartServers 2
 DocumentRoot "$run/htdocs"
 EOF

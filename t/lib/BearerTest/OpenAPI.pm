@@ -7,7 +7,8 @@ package BearerTest::OpenAPI;
 # valid against the documented schema. The schema check covers the JSON
 # Schema keywords docs/openapi.yaml uses: $ref (local), type, const, enum,
 # required, properties, additionalProperties, items, minItems, maxItems,
-# pattern, minLength, maxLength, minimum, not. A keyword it does not know makes it die, so a
+# pattern, minLength, maxLength, minimum, not, oneOf (exactly one must hold;
+# a boolean const compares as a boolean). A keyword it does not know makes it die, so a
 # schema it cannot check never passes silently.
 #
 #   my $api = BearerTest::OpenAPI->load("$top/docs/openapi.yaml");
@@ -22,8 +23,8 @@ use YAML::XS ();
 
 my %known = map { $_ => 1 } qw(
     $ref type const enum required properties additionalProperties items
-    minItems maxItems pattern minLength maxLength minimum not description example examples
-    format
+    minItems maxItems pattern minLength maxLength minimum not oneOf description
+    example examples format
 );
 
 sub load {
@@ -85,7 +86,11 @@ sub validate {
         my $match = grep { $_ eq $type || ($_ eq 'number' && $type eq 'integer') } @ok;
         return "$path: is $type, not " . join('|', @ok) unless $match;
     }
-    if (exists $schema->{const}) {
+    if (exists $schema->{const} && JSON::PP::is_bool($schema->{const})) {
+        push @e, "$path: is not the constant " . ($schema->{const} ? 'true' : 'false')
+            unless JSON::PP::is_bool($value) && !$value == !$schema->{const};
+    }
+    elsif (exists $schema->{const}) {
         push @e, "$path: is not the constant '$schema->{const}'"
             unless defined $value && !ref $value && $value eq $schema->{const};
     }
@@ -134,6 +139,11 @@ sub validate {
     if ($type eq 'array' && $schema->{items}) {
         my $i = 0;
         push @e, $self->validate($schema->{items}, $_, $path . '[' . $i++ . ']') for @$value;
+    }
+    if (my $one = $schema->{oneOf}) {
+        my @fits = grep { !$self->validate($_, $value, $path) } @$one;
+        push @e, "$path: matches " . scalar(@fits) . " of the oneOf schemas, not exactly one"
+            unless @fits == 1;
     }
     if ($schema->{not}) {
         push @e, "$path: matches a 'not' schema" unless $self->validate($schema->{not}, $value, $path);
