@@ -5,7 +5,8 @@
 //
 // Environment: API (http://127.0.0.1:port of the httpd), LISTED_PORT (a
 // page origin BearerCORSOrigins lists), OTHER_PORT (one it does not),
-// TOKEN (stream:view), TOKEN2 (another live token), CHROMIUM (executable).
+// TOKEN (stream:view), TOKEN2 (another live token), TOKEN3 (stream:view,
+// logged out through the revocation endpoint), CHROMIUM (executable).
 'use strict';
 
 const http = require('http');
@@ -32,7 +33,7 @@ function pageServer(port) {
 }
 
 // What the operator's web app does: the client token in Authorization.
-async function inPage(api, token, mode) {
+async function inPage(api, token, mode, token3) {
   const auth = (t) => ({ Authorization: `Bearer ${t}` });
   const call = async (method, path, t) => {
     try {
@@ -48,6 +49,23 @@ async function inPage(api, token, mode) {
       return { error: `${e.name}: ${e.message}` };
     }
   };
+  // Logout as an RFC 7009 public client: the token in a form body, no
+  // credentials (a form POST needs no preflight; the answer is readable
+  // only with Access-Control-Allow-Origin).
+  const revoke = async (t) => {
+    try {
+      const res = await fetch(`${api}/auth/v1/revoke`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: `token=${encodeURIComponent(t)}`,
+        credentials: 'omit',
+        cache: 'no-store',
+      });
+      return { status: res.status, body: await res.text() };
+    } catch (e) {
+      return { error: `${e.name}: ${e.message}` };
+    }
+  };
   if (mode === 'blocked') {
     return { blocked: await call('GET', '/c/view/r.txt', token) };
   }
@@ -56,6 +74,9 @@ async function inPage(api, token, mode) {
     forbidden: await call('GET', '/c/op/r.txt', token),
     logout: await call('DELETE', '/auth/v1/access-tokens/self', token),
     after: await call('GET', '/c/view/r.txt', token),
+    view3: await call('GET', '/c/view/r.txt', token3),
+    revoke: await revoke(token3),
+    afterRevoke: await call('GET', '/c/view/r.txt', token3),
   };
 }
 
@@ -75,7 +96,8 @@ async function main() {
     page.on('console', (m) => out.console.push(m.text()));
     await page.goto(`http://127.0.0.1:${listed}/`);
     out.origin = await page.evaluate(() => window.location.origin);
-    Object.assign(out, await page.evaluate(inPage, api, env('TOKEN'), 'flow'));
+    Object.assign(out, await page.evaluate(inPage, api, env('TOKEN'), 'flow',
+                                            env('TOKEN3')));
 
     const page2 = await browser.newPage();
     page2.on('console', (m) => out.console.push(m.text()));

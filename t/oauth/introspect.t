@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # SetHandler bearer-introspect (RFC 7662), embedded mode: every answer of
 # the contract's introspection rows, the three ways operator credentials
-# come, what is refused, and that introspection never counts a use.
+# come, what is refused, that introspection never counts a use, and the
+# cidrs of a token bound to client addresses (the caller's own address
+# plays no part).
 use strict;
 use warnings;
 
@@ -9,7 +11,7 @@ use Apache::Test qw(-withtestmore);
 use BearerTest;
 use BearerTest::OAuth;
 
-plan tests => 49;
+plan tests => 56;
 
 my $meta = { room => 'r1', quality => { max => 1080 } };
 my $full = mint_ok({ scopes => ['stream:view', 'chat:write'], ttl => 900,
@@ -57,6 +59,25 @@ my @codes = map { req(GET => '/p/any/r.txt', token => $two->{access_token})->cod
 is("@codes", '200 200 401', 'and it still has both its uses');
 $j = json_of(introspect($two->{access_token})) || {};
 is_deeply($j, { active => JSON::PP::false }, 'used up: {"active": false} and nothing more');
+
+# --- a token bound to client addresses: cidrs as the 201 gave them --------------------------
+my $bound = mint_ok({ cidrs => ['127.0.0.0/8', '2001:DB8::1'] }, endpoint => '/t/open/tokens');
+is_deeply($bound->{cidrs}, ['127.0.0.0/8', '2001:db8::1/128'], 'the 201 gives cidrs normalised');
+$j = json_of(introspect($bound->{access_token})) || {};
+is(keys_are($j), 'active cidrs exp iat jti token_type', 'a bound token: cidrs among the fields');
+is_deeply($j->{cidrs}, $bound->{cidrs}, '... exactly as the 201 gave them');
+# the introspecting caller's own address plays no part: 127.0.0.1 is not in
+# 10.0.0.0/8, the token is active all the same
+my $far = mint_ok({ cidrs => ['10.0.0.0/8'] }, endpoint => '/t/open/tokens');
+$j = json_of(introspect($far->{access_token})) || {};
+ok($j->{active} && JSON::PP::is_bool($j->{active}),
+   'a token bound to 10.0.0.0/8, introspected from 127.0.0.1: active');
+is_deeply($j->{cidrs}, ['10.0.0.0/8'], '... with its cidrs');
+challenge_is(req(GET => '/p/any/r.txt', token => $far->{access_token}), 401,
+             'Bearer realm="platform", error="invalid_token"',
+             'the same token used from 127.0.0.1 on a protected location: 401 invalid_token');
+ok((json_of(introspect($far->{access_token})) || {})->{active},
+   '... and the refused use did not end it: still active');
 
 # --- an operator token ---------------------------------------------------------------------
 $res = introspect(OPERATOR_TOKEN_2);

@@ -71,6 +71,7 @@ my @cases = (
     [ 'DELETE subject, client token', DELETE => $C, sub { req(DELETE => ENDPOINT . '?subject=x', token => $plain->{access_token}) } ],
     [ 'DELETE subject, no token',   DELETE => $C, sub { req(DELETE => ENDPOINT . '?subject=x') } ],
     [ 'introspect, every field',    POST => $IN, sub { form_post($IN, [token => $full->{access_token}], @op) } ],
+    [ 'introspect, cidrs',          POST => $IN, sub { form_post($IN, [token => $bound->{access_token}], @op) } ],
     [ 'introspect, no scope',       POST => $IN, sub { form_post($IN, [token => $bare->{access_token}], basic => ['rs', OPERATOR_TOKEN]) } ],
     [ 'introspect, operator token', POST => $IN, sub { form_post($IN, [token => OPERATOR_TOKEN_2, client_secret => OPERATOR_TOKEN]) } ],
     [ 'introspect, inactive',       POST => $IN, sub { form_post($IN, [token => forge_token()], @op) } ],
@@ -88,6 +89,12 @@ my @cases = (
     [ 'revoke, another token',      POST => $RV, sub { form_post($RV, [token => $full->{access_token}], bearer => $plain->{access_token}) } ],
     [ 'revoke, duplicate token',    POST => $RV, sub { form_post($RV, 'token=a&token=a') } ],
     [ 'revoke, text/plain',         POST => $RV, sub { form_post($RV, 'token=a', content_type => 'text/plain') } ],
+    # a revocation endpoint with BearerCORSOrigins https://app.example.com
+    [ 'OPTIONS revoke, preflight from a listed origin', OPTIONS => $RV, sub { req(OPTIONS => '/t/cors/revoke',
+          headers => [Origin => 'https://app.example.com', 'Access-Control-Request-Method' => 'POST',
+                      'Access-Control-Request-Headers' => 'authorization, content-type']) } ],
+    [ 'OPTIONS revoke, preflight from an origin not listed', OPTIONS => $RV, sub { req(OPTIONS => '/t/cors/revoke',
+          headers => [Origin => 'https://evil.example.com', 'Access-Control-Request-Method' => 'POST']) } ],
 );
 
 plan tests => @cases + 6;

@@ -52,7 +52,7 @@ sub basic_header {
 # form_post($path, \@pairs | $raw_body, %o):
 #   bearer => $token | basic => [$id, $secret(, raw)] | auth => $header
 #   content_type => (default application/x-www-form-urlencoded)
-#   method => (default POST), vhost => $name
+#   method => (default POST), vhost => $name, headers => [k => v]
 sub form_post {
     my ($path, $body, %o) = @_;
     my @auth;
@@ -63,6 +63,7 @@ sub form_post {
                body => ref $body ? form_encode(@$body) : $body,
                content_type => exists $o{content_type} ? $o{content_type}
                              : 'application/x-www-form-urlencoded',
+               ($o{headers} ? (headers => $o{headers}) : ()),
                (defined $o{vhost} ? (vhost => $o{vhost}) : ()));
 }
 
