@@ -27,9 +27,6 @@ int bearer_oauth_read_form(request_rec *r, bearer_form_t *form, int *rc);
 const char *bearer_oauth_param(const bearer_form_t *form, const char *name,
                                apr_size_t *len);
 
-/* 503 temporarily_unavailable with Retry-After. */
-int bearer_oauth_unavailable(request_rec *r, const char *description);
-
 
 /* ---- client_auth.c: who is calling ------------------------------------- */
 

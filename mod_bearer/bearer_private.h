@@ -242,6 +242,12 @@ void bearer_set_challenge(request_rec *r, const char *error,
 void bearer_set_basic_challenge(request_rec *r);
 int bearer_send_json(request_rec *r, int status, const char *json,
                      int holds_token);
+/* request_body.c: a request body of at most BEARER_BODY_MAX bytes */
+char *bearer_read_body(request_rec *r, apr_size_t *len, int *status);
+/* 503 temporarily_unavailable with Retry-After: 1 */
+int bearer_send_unavailable(request_rec *r, const char *description);
+const char *bearer_quotable_name(apr_pool_t *p, const char *name,
+                                 apr_size_t len);
 int bearer_send_error(request_rec *r, int status, const char *error,
                       const char *description);
 /* A jansson value that lives as long as the pool (NULL stays NULL). */

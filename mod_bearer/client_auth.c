@@ -37,6 +37,13 @@ static void identify(request_rec *r, const bearer_server_conf *sconf,
     case BEARER_AUTH_OK:
         out->result = info->kind == BEARER_KIND_OPERATOR
                       ? BEARER_CLIENT_OPERATOR : BEARER_CLIENT_TOKEN;
+        /* A caller's token bound to other addresses is no token at all
+         * here either (as on a protected location): 401, never a 403 that
+         * would tell the caller it is live. */
+        if (out->result == BEARER_CLIENT_TOKEN && info->entry.cidr_count > 0
+                && !bearer_cidrs_allow(r, &info->entry)) {
+            out->result = BEARER_CLIENT_INVALID;
+        }
         break;
     case BEARER_AUTH_UNAVAILABLE:
         out->result = BEARER_CLIENT_UNAVAILABLE;

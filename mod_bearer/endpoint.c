@@ -114,13 +114,6 @@ static int method_not_allowed(request_rec *r, const char *allow)
                                           allow));
 }
 
-static int unavailable(request_rec *r, const char *description)
-{
-    apr_table_setn(r->err_headers_out, "Retry-After", "1");
-    return bearer_send_error(r, HTTP_SERVICE_UNAVAILABLE,
-                             "temporarily_unavailable", description);
-}
-
 static int authentication_failed(request_rec *r, bearer_auth_result result)
 {
     bearer_count_auth_result(result);
@@ -136,7 +129,7 @@ static int authentication_failed(request_rec *r, bearer_auth_result result)
                                  "the token is unknown, expired, revoked "
                                  "or used up");
     case BEARER_AUTH_UNAVAILABLE:
-        return unavailable(r, "the token store cannot be reached");
+        return bearer_send_unavailable(r, "the token store cannot be reached");
     case BEARER_AUTH_NONE:
     default:
         bearer_set_challenge(r, NULL, NULL);
@@ -161,60 +154,6 @@ static int not_found(request_rec *r)
 }
 
 /* ---- POST: mint ---------------------------------------------------------- */
-
-/* Reads at most BEARER_BODY_MAX bytes; *status is set when the body cannot
- * be taken (413 too large, 400 unreadable). */
-static const char *read_body(request_rec *r, apr_size_t *len, int *status)
-{
-    const char *cl = apr_table_get(r->headers_in, "Content-Length");
-    char *buf;
-    apr_size_t got = 0;
-    int rc;
-
-    *status = OK;
-    *len = 0;
-    if (cl) {
-        char *end;
-        apr_off_t declared;
-
-        if (apr_strtoff(&declared, cl, &end, 10) == APR_SUCCESS && !*end
-                && declared > BEARER_BODY_MAX) {
-            r->connection->keepalive = AP_CONN_CLOSE;
-            *status = HTTP_REQUEST_ENTITY_TOO_LARGE;
-            return NULL;
-        }
-    }
-    rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK);
-    if (rc != OK) {
-        *status = rc;
-        return NULL;
-    }
-    buf = apr_palloc(r->pool, BEARER_BODY_MAX + 1);
-    if (ap_should_client_block(r)) {
-        for (;;) {
-            long n = ap_get_client_block(r, buf + got,
-                                         BEARER_BODY_MAX + 1 - got);
-
-            if (n == 0) {
-                break;
-            }
-            if (n < 0) {
-                r->connection->keepalive = AP_CONN_CLOSE;
-                *status = HTTP_BAD_REQUEST;
-                return NULL;
-            }
-            got += (apr_size_t)n;
-            if (got > BEARER_BODY_MAX) {
-                r->connection->keepalive = AP_CONN_CLOSE;
-                *status = HTTP_REQUEST_ENTITY_TOO_LARGE;
-                return NULL;
-            }
-        }
-    }
-    buf[got] = '\0';
-    *len = got;
-    return buf;
-}
 
 /* The requested scopes must all be issuable here. */
 static const char *unissuable_scope(request_rec *r,
@@ -263,7 +202,7 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
     json_t *answer, *cidrs;
     int rc;
 
-    body = read_body(r, &body_len, &status);
+    body = bearer_read_body(r, &body_len, &status);
     if (status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
         return bearer_send_error(r, status, "invalid_request",
                                  apr_psprintf(r->pool, "the request body "
@@ -336,7 +275,7 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00227)
                           "HMAC-SHA256 failed (OpenSSL): cannot mint a "
                           "token with a subject");
-            return unavailable(r, "the server could not mint a token");
+            return bearer_send_unavailable(r, "the server could not mint a token");
         }
     }
     if (req.metadata) {
@@ -352,7 +291,7 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00071)
                       "OpenSSL failed to mint a token (RAND_bytes or "
                       "HMAC-SHA256)");
-        return unavailable(r, "the server could not mint a token");
+        return bearer_send_unavailable(r, "the server could not mint a token");
     }
     bearer_token_id_from_mac(mac, id);
 
@@ -362,11 +301,11 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
     case BEARER_STORE_FULL:
         bearer_wipe(token, sizeof(token));
         bearer_metrics_add(BEARER_M_MINT_REFUSED, 1);
-        return unavailable(r, "the token store is full; try again later");
+        return bearer_send_unavailable(r, "the token store is full; try again later");
     default:
         bearer_wipe(token, sizeof(token));
         bearer_metrics_add(BEARER_M_MINT_REFUSED, 1);
-        return unavailable(r, "the token store cannot be reached");
+        return bearer_send_unavailable(r, "the token store cannot be reached");
     }
 
     answer = bearer_json_pooled(r->pool, json_object());
@@ -402,7 +341,7 @@ static int mint(request_rec *r, const bearer_server_conf *sconf,
         apr_cpystrn(minted.id, id, sizeof(minted.id));
         minted.entry = entry;
         bearer_store_revoke(r, sconf, &minted);
-        return unavailable(r, "the server could not build its answer");
+        return bearer_send_unavailable(r, "the server could not build its answer");
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BRRLOG(00072)
                   "minted token %s for %s, scope \"%s\", ttl %" APR_INT64_T_FMT
@@ -457,7 +396,7 @@ static int describe(request_rec *r, const bearer_token_info *token)
         }
     }
     if (rc != 0) {
-        return unavailable(r, "the server could not build its answer");
+        return bearer_send_unavailable(r, "the server could not build its answer");
     }
     return bearer_send_json_value(r, HTTP_OK, answer, 0);
 }
@@ -494,25 +433,10 @@ static int revoke_token(request_rec *r, const bearer_server_conf *sconf,
         apr_table_setn(r->headers_out, "Cache-Control", "no-store");
         return OK;
     case BEARER_STORE_UNAVAILABLE:
-        return unavailable(r, "the token store cannot be reached");
+        return bearer_send_unavailable(r, "the token store cannot be reached");
     default:
         return not_found(r);
     }
-}
-
-/* At most 64 bytes of s, anything but printable ASCII as '?': fit to
- * quote in a JSON error. */
-static const char *printable(apr_pool_t *p, const char *s, apr_size_t len)
-{
-    char *copy = apr_pstrmemdup(p, s ? s : "", s ? (len > 64 ? 64 : len) : 0);
-    char *c;
-
-    for (c = copy; *c; c++) {
-        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7E) {
-            *c = '?';
-        }
-    }
-    return copy;
 }
 
 /* DELETE <collection>?subject=<subject>: every token of that subject
@@ -522,7 +446,7 @@ static int revoke_subject(request_rec *r, const bearer_server_conf *sconf,
 {
     char subject[BEARER_SUBJECT_MAX];
     apr_size_t len = 0, bad_len = 0;
-    const char *bad = NULL, *why;
+    const char *bad = NULL, *why, *name;
 
     switch (bearer_subject_query_parse(r->args, subject, &len, &bad,
                                        &bad_len)) {
@@ -549,9 +473,10 @@ static int revoke_subject(request_rec *r, const bearer_server_conf *sconf,
         break;
     case BEARER_SUBJECT_Q_UNKNOWN:
     default:
-        why = apr_psprintf(r->pool, "unknown parameter '%s' (only "
-                           "'subject' is allowed)",
-                           printable(r->pool, bad, bad_len));
+        name = bearer_quotable_name(r->pool, bad, bad_len);
+        why = name ? apr_psprintf(r->pool, "unknown parameter '%s' (only "
+                                  "'subject' is allowed)", name)
+                   : "an unknown parameter (only 'subject' is allowed)";
         break;
     }
     if (why) {
@@ -563,9 +488,9 @@ static int revoke_subject(request_rec *r, const bearer_server_conf *sconf,
         apr_table_setn(r->headers_out, "Cache-Control", "no-store");
         return OK;
     case BEARER_STORE_FULL:
-        return unavailable(r, "the token store is full; try again later");
+        return bearer_send_unavailable(r, "the token store is full; try again later");
     default:
-        return unavailable(r, "the token store cannot be reached");
+        return bearer_send_unavailable(r, "the token store cannot be reached");
     }
 }
 
@@ -709,7 +634,7 @@ int bearer_endpoint_handler(request_rec *r)
             target = apr_pcalloc(r->pool, sizeof(*target));
             rc = look_up_id(r, sconf, caller->id, target);
             if (rc == HTTP_SERVICE_UNAVAILABLE) {
-                return unavailable(r, "the token store cannot be reached");
+                return bearer_send_unavailable(r, "the token store cannot be reached");
             }
             if (rc != OK) {
                 return not_found(r);
@@ -724,7 +649,7 @@ int bearer_endpoint_handler(request_rec *r)
         target = apr_pcalloc(r->pool, sizeof(*target));
         rc = look_up_id(r, sconf, where.id, target);
         if (rc == HTTP_SERVICE_UNAVAILABLE) {
-            return unavailable(r, "the token store cannot be reached");
+            return bearer_send_unavailable(r, "the token store cannot be reached");
         }
         if (rc != OK) {
             return not_found(r);

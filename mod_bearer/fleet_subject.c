@@ -6,9 +6,10 @@
  *              hash; never the subject)
  *   value      sealed like tokens (fleet_record.c, kind "cut-off"): bound
  *              to its key, ignored and logged when it does not open
- *   write      to every server of the list, like a tombstone; 201-like
- *              rule: the revocation counts (204) once one server took it,
- *              else 503 and nothing happened
+ *   write      to every server of the list, like a tombstone; the
+ *              revocation counts (204) once as many servers took it as a
+ *              host needs answers to trust a live copy (min(replicas,
+ *              servers - 1)), else 503 (retry)
  *   read       from every server that is up, at once (one round trip); the
  *              latest cut-off any of them holds wins, and "none" is
  *              believed only when as many servers answered as a live token
@@ -148,10 +149,16 @@ bearer_store_status bearer_fleet_subject_store(request_rec *r,
     for (i = 0; i < n; i++) {
         stored += ops[i].status == BEARER_MC_OK;
     }
-    if (stored == 0) {
+    /* Fewer copies than a host needs answers to trust "no cut-off" could
+     * all be lost or missed by a later read: like a mint (the fleet
+     * promises), no 204 then. The copies made stay: a cut-off only ever
+     * refuses tokens the operator asked to refuse, and the retry adds
+     * the rest. */
+    if (stored < bearer_fleet_live_quorum(sconf)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00224)
-                      "no memcached server took the cut-off %s: answering "
-                      "503", mkey);
+                      "only %d memcached server(s) took the cut-off %s, %d "
+                      "needed: answering 503", stored, mkey,
+                      bearer_fleet_live_quorum(sconf));
         return BEARER_STORE_UNAVAILABLE;
     }
     if (stored < n) {

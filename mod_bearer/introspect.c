@@ -44,7 +44,7 @@ static int send_answer(request_rec *r, json_t *answer, int rc)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00200)
                       "cannot build an introspection answer (out of "
                       "memory?)");
-        return bearer_oauth_unavailable(r, "the server could not build its "
+        return bearer_send_unavailable(r, "the server could not build its "
                                         "answer");
     }
     copy = apr_pstrdup(r->pool, text);
@@ -142,7 +142,7 @@ int bearer_introspect_handler(request_rec *r)
     case BEARER_CLIENT_TWO_WAYS:
         return bearer_client_two_ways(r);
     case BEARER_CLIENT_UNAVAILABLE:
-        return bearer_oauth_unavailable(r, "the token store cannot be "
+        return bearer_send_unavailable(r, "the token store cannot be "
                                         "reached");
     default:
         return bearer_client_unauthorized(r, &caller);
@@ -166,7 +166,7 @@ int bearer_introspect_handler(request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BRRLOG(00202)
                       "introspection of token %s: the token store cannot "
                       "say; answering 503", info ? info->id : "(none)");
-        return bearer_oauth_unavailable(r, "the token store cannot be "
+        return bearer_send_unavailable(r, "the token store cannot be "
                                         "reached; whether the token is "
                                         "active is not known");
     default:

@@ -19,9 +19,11 @@
  *                                may count
  *                  store.c       create or find again the token table
  *                                and its writers' mutex
- *                  mc_client.c   number the memcached servers, find or
+ *                  mc_health.c   number the memcached servers, find or
  *                                create their shared health (fleet mode)
- *   child_init     mc_client.c   this child's connection stacks, then the
+ *                  fleet_refill.c  hand the refill task to mod_watchdog
+ *                                (it reads its callbacks after us)
+ *   child_init     mc_conn.c     this child's connection stacks, then the
  *                                health gauges (needs the metrics segment)
  *                  store.c       attach to the writers' mutex
  *

@@ -15,76 +15,6 @@
 
 #include "apr_strings.h"
 
-/* Reads at most BEARER_BODY_MAX bytes into the pool, NUL-terminated. 0 and
- * *len, or the status that refuses it (413 too large, 400 unreadable). */
-static int read_body(request_rec *r, char **body, apr_size_t *len)
-{
-    const char *cl = apr_table_get(r->headers_in, "Content-Length");
-    char *buf;
-    apr_size_t got = 0;
-    int rc;
-
-    if (cl) {
-        char *end;
-        apr_off_t declared;
-
-        /* refused unread: no reason to take 16 KiB we will not use */
-        if (apr_strtoff(&declared, cl, &end, 10) == APR_SUCCESS && !*end
-                && declared > BEARER_BODY_MAX) {
-            r->connection->keepalive = AP_CONN_CLOSE;
-            return HTTP_REQUEST_ENTITY_TOO_LARGE;
-        }
-    }
-    rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK);
-    if (rc != OK) {
-        return rc;
-    }
-    buf = apr_palloc(r->pool, BEARER_BODY_MAX + 1);
-    if (ap_should_client_block(r)) {
-        for (;;) {
-            long n = ap_get_client_block(r, buf + got,
-                                         BEARER_BODY_MAX + 1 - got);
-
-            if (n == 0) {
-                break;
-            }
-            if (n < 0) {
-                r->connection->keepalive = AP_CONN_CLOSE;
-                return HTTP_BAD_REQUEST;
-            }
-            got += (apr_size_t)n;
-            if (got > BEARER_BODY_MAX) {
-                r->connection->keepalive = AP_CONN_CLOSE;
-                return HTTP_REQUEST_ENTITY_TOO_LARGE;
-            }
-        }
-    }
-    buf[got] = '\0';
-    *body = buf;
-    *len = got;
-    return OK;
-}
-
-/* A parameter name fit to quote in an error description: short printable
- * ASCII without quotes, else none (the description never echoes bytes
- * that could be part of a credential). */
-static const char *quotable_name(apr_pool_t *p, const bearer_form_param_t *f)
-{
-    apr_size_t i;
-
-    if (f->name_len == 0 || f->name_len > 32) {
-        return NULL;
-    }
-    for (i = 0; i < f->name_len; i++) {
-        unsigned char c = (unsigned char)f->name[i];
-
-        if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '\'') {
-            return NULL;
-        }
-    }
-    return apr_pstrmemdup(p, f->name, f->name_len);
-}
-
 int bearer_oauth_read_form(request_rec *r, bearer_form_t *form, int *rc)
 {
     char *body = NULL;
@@ -100,7 +30,7 @@ int bearer_oauth_read_form(request_rec *r, bearer_form_t *form, int *rc)
                                              r->method));
         return 0;
     }
-    status = read_body(r, &body, &len);
+    body = bearer_read_body(r, &len, &status);
     if (status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
         *rc = bearer_send_error(r, status, "invalid_request",
                                 apr_psprintf(r->pool, "the request body "
@@ -125,7 +55,8 @@ int bearer_oauth_read_form(request_rec *r, bearer_form_t *form, int *rc)
     case BEARER_FORM_OK:
         return 1;
     case BEARER_FORM_DUPLICATE:
-        name = quotable_name(r->pool, &form->fault);
+        name = bearer_quotable_name(r->pool, form->fault.name,
+                                    form->fault.name_len);
         *rc = bearer_send_error(r, HTTP_BAD_REQUEST, "invalid_request",
                                 name ? apr_psprintf(r->pool, "parameter '%s' "
                                                     "is given more than once",
@@ -157,11 +88,4 @@ const char *bearer_oauth_param(const bearer_form_t *form, const char *name,
     }
     *len = p->value_len;
     return p->value;
-}
-
-int bearer_oauth_unavailable(request_rec *r, const char *description)
-{
-    apr_table_setn(r->err_headers_out, "Retry-After", "1");
-    return bearer_send_error(r, HTTP_SERVICE_UNAVAILABLE,
-                             "temporarily_unavailable", description);
 }

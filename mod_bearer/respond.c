@@ -4,6 +4,7 @@
  * endpoint's JSON answers.
  */
 #include "bearer_private.h"
+#include "apr_lib.h"
 #include "bearer_bytes.h"
 #include "http_protocol.h"
 #include "http_core.h"
@@ -162,4 +163,31 @@ int bearer_send_error(request_rec *r, int status, const char *error,
         return bearer_send_json(r, status, "{\"error\":\"server_error\"}", 0);
     }
     return bearer_send_json(r, status, text, 0);
+}
+
+/* A parameter name a client sent, fit to quote in an error description:
+ * at most 15 characters of [A-Za-z0-9_] (every name mod_bearer knows
+ * fits), else NULL. An answer never quotes more of what a client sent:
+ * 16 characters could be a piece of a token or an operator token. */
+const char *bearer_quotable_name(apr_pool_t *p, const char *name,
+                                 apr_size_t len)
+{
+    apr_size_t i;
+
+    if (!name || len == 0 || len > 15) {
+        return NULL;
+    }
+    for (i = 0; i < len; i++) {
+        if (!apr_isalnum(name[i]) && name[i] != '_') {
+            return NULL;
+        }
+    }
+    return apr_pstrmemdup(p, name, len);
+}
+
+int bearer_send_unavailable(request_rec *r, const char *description)
+{
+    apr_table_setn(r->err_headers_out, "Retry-After", "1");
+    return bearer_send_error(r, HTTP_SERVICE_UNAVAILABLE,
+                             "temporarily_unavailable", description);
 }

@@ -72,11 +72,11 @@ int bearer_revoke_handler(request_rec *r)
     /* A caller presenting the very token it revokes needs no other
      * authority, live or not (a second logout still gets its 200). */
     if (token && token_len > 0 && caller.token) {
-        if (bearer_mac(sconf->secret->key, sconf->secret->key_len, token,
-                       token_len, mac) != 0) {
+        if (bearer_mac_keyed(&sconf->secret->mac, token, token_len,
+                             mac) != 0) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BRRLOG(00204)
                           "HMAC-SHA256 failed (OpenSSL); cannot revoke");
-            return bearer_oauth_unavailable(r, "the server could not check "
+            return bearer_send_unavailable(r, "the server could not check "
                                             "the token");
         }
         self = caller.result != BEARER_CLIENT_OPERATOR
@@ -90,7 +90,7 @@ int bearer_revoke_handler(request_rec *r)
         case BEARER_CLIENT_TOKEN:
             break;
         case BEARER_CLIENT_UNAVAILABLE:
-            return bearer_oauth_unavailable(r, "the token store cannot be "
+            return bearer_send_unavailable(r, "the token store cannot be "
                                             "reached");
         default:
             return bearer_client_unauthorized(r, &caller);
@@ -115,7 +115,7 @@ int bearer_revoke_handler(request_rec *r)
     case BEARER_AUTH_OK:
         break;
     case BEARER_AUTH_UNAVAILABLE:
-        return bearer_oauth_unavailable(r, "the token store cannot be "
+        return bearer_send_unavailable(r, "the token store cannot be "
                                         "reached; nothing was revoked");
     default:
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BRRLOG(00205)
@@ -140,7 +140,7 @@ int bearer_revoke_handler(request_rec *r)
         bearer_metrics_add(BEARER_M_REVOKED, 1);
         return revoked(r);
     case BEARER_STORE_UNAVAILABLE:
-        return bearer_oauth_unavailable(r, "the token store cannot be "
+        return bearer_send_unavailable(r, "the token store cannot be "
                                         "reached; nothing was revoked");
     default:
         /* revoked or expired meanwhile: the answer is the same */

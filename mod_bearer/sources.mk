@@ -19,6 +19,7 @@ BEARER_CORE_SRC = $(addprefix mod_bearer/core/, bytes.c \
 BEARER_GLUE_SRC = $(addprefix mod_bearer/, \
                     mod_bearer.c config.c configcheck.c secrets.c \
                     credentials.c authn.c authz.c endpoint.c respond.c \
+                    request_body.c \
                     store.c kept_shm.c observe.c \
                     subject_cutoff.c cidr_check.c cors.c \
                     oauth_request.c client_auth.c introspect.c revoke.c \

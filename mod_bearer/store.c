@@ -309,8 +309,12 @@ static bearer_store_status lookup_token(request_rec *r,
             table_insert(r, sconf->secret, token->id_bytes, &token->entry, 1);
         }
         if (fresh && token->entry.max_uses > 0) {
-            return bearer_fleet_uses_left(r, sconf, token) == BEARER_STORE_OK
-                   ? BEARER_STORE_OK : BEARER_STORE_MISSING;
+            /* used up: no token; a counter that cannot be read: the
+             * caller answers 503 (never a guess either way) */
+            bearer_store_status uses = bearer_fleet_uses_left(r, sconf, token);
+
+            return uses == BEARER_STORE_OK || uses == BEARER_STORE_UNAVAILABLE
+                   ? uses : BEARER_STORE_MISSING;
         }
         return BEARER_STORE_OK;
     case BEARER_FLEET_REVOKED:

@@ -15,7 +15,7 @@
 #include "bearer_mc_reply.h"
 
 #define KEY "bearer:AqdBWqtXER5NvTj5u8BJmQ"
-#define VALUE_MAX 5437              /* what mc_client.c keeps: a record */
+#define VALUE_MAX 5437              /* what fleet_store.c accepts: a record */
 
 static apr_pool_t *pool;
 
@@ -570,7 +570,7 @@ START_TEST(pipelined_batch)
         ck_assert_int_eq(read_as(BEARER_MC_REPLY_STORE, KEY, &r), APR_TIMEUP);
     }
     /* bytes nobody asked for are left pending: the connection is out of
-     * step (mc_client.c closes it) */
+     * step (mc_batch.c closes it) */
     start("STORED\r\nSTORED\r\n", 16, BEARER_MC_READ_BUFFER, APR_SUCCESS);
     {
         bearer_mc_reply r;
