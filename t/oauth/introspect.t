@@ -11,7 +11,7 @@ use Apache::Test qw(-withtestmore);
 use BearerTest;
 use BearerTest::OAuth;
 
-plan tests => 56;
+plan tests => 57;
 
 my $meta = { room => 'r1', quality => { max => 1080 } };
 my $full = mint_ok({ scopes => ['stream:view', 'chat:write'], ttl => 900,
@@ -150,6 +150,10 @@ $res = form_post(INTROSPECT, [token => $full->{access_token}, client_secret => $
 error_is($res, 403, 'insufficient_scope', 'a client token as client_secret, even about itself: 403');
 is((json_of(introspect($full->{access_token})) || {})->{uses_left}, 5,
    'refused callers counted no use of the token either');
+# a caller's token bound to addresses that exclude the caller is no token
+# at all, as on a protected location: 401, never a 403 that says it is live
+$res = form_post(INTROSPECT, [token => $bare->{access_token}], bearer => $far->{access_token});
+error_is($res, 401, 'invalid_client', 'a client token bound to 10.0.0.0/8 as caller from 127.0.0.1: 401 invalid_client');
 
 # --- the token parameter --------------------------------------------------------------------------
 $res = form_post(INTROSPECT, [token_type_hint => 'access_token'], bearer => OPERATOR_TOKEN);

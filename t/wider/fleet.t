@@ -24,7 +24,7 @@ my $RECHECK = 1;
 my $MARGIN = 1.5;
 my @minted;
 
-plan tests => 23;
+plan tests => 24;
 
 sub mint_on {
     my ($i, $body) = @_;
@@ -125,13 +125,22 @@ is($f->code($A, PATH_ANY, $out), 401, 'and on A');
 # --- DELETE ?subject on B, all the checks the endpoint makes ---------------------------------------
 status_is(revoke_subject($B, ''), 400, 'an empty subject on B: 400');
 
+# --- one server of three left: fewer copies than a host needs to trust "no cut-off" ---------
+# (two of three), so no 204: a later read that missed the lone copy would
+# let the tokens back in.
+my $erin = mint_on($A, { subject => 'erin-f' });
+$f->crash_mc($_) for 1 .. 2;
+$res = revoke_subject($A, 'erin-f');
+ok($res->code == 503 && ($res->header('Retry-After') // '') ne '',
+   'two memcached servers of three down: DELETE ?subject= answers 503 with Retry-After')
+    or diag(BearerTest::describe($res));
+
 # --- no memcached server at all: the revocation is refused, not half done -----------------
 $f->logs_hold_no_secret_ok(\@minted);
-my $erin = mint_on($A, { subject => 'erin-f' });
-$f->crash_mc($_) for 0 .. 2;
+$f->crash_mc(0);
 $res = revoke_subject($A, 'erin-f');
 ok($res->code == 503 && ($res->header('Retry-After') // '') ne '',
    'every memcached server down: DELETE ?subject= answers 503 with Retry-After')
     or diag(BearerTest::describe($res));
-ok(scalar($f->log_lines($A, qr/BRR00224/)), 'and logs that no server took the cut-off (BRR00224)');
+ok(scalar($f->log_lines($A, qr/BRR00224/)), 'and logs that too few servers took the cut-off (BRR00224)');
 $f->stop;
