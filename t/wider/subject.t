@@ -115,12 +115,13 @@ error_is(revoke_subject('subject=a%zz'), 400, 'invalid_request', 'percent-broken
 error_is(revoke_subject('subject=a%4'), 400, 'invalid_request', 'percent-broken (%4 at the end): 400');
 error_is(revoke_subject('subject=a&subject=b'), 400, 'invalid_request', 'subject twice: 400');
 error_is(revoke_subject('subject=a&all=1'), 400, 'invalid_request', 'an unknown parameter: 400');
-# a parameter's name is quoted only when it is short and plain: a token
-# pasted as a name is never sent back
-$res = revoke_subject("subject=a&$bob->{access_token}=1");
-error_is($res, 400, 'invalid_request', 'a token as a parameter name: 400');
-ok(index($res->content, substr($bob->{access_token}, 0, 16)) < 0,
-   '... and the answer holds no 16 characters of it');
+# a parameter's name is quoted only when it is short and plain: a long
+# one (a pasted credential, say) is never sent back. Not a real token:
+# the query string goes to the access log, which t/logscan scans.
+my $long_name = 'Q' x 40;
+$res = revoke_subject("subject=a&$long_name=1");
+error_is($res, 400, 'invalid_request', 'a 40-character parameter name: 400');
+ok(index($res->content, 'Q' x 16) < 0, '... and the answer holds no 16 characters of it');
 $res = revoke_subject('subject=alice-w', as => $bob->{access_token});
 error_is($res, 403, 'insufficient_scope', 'a client token: 403');
 $res = revoke_subject('subject=bob-w', as => undef);
