@@ -34,6 +34,7 @@
 #include "bearer_token.h"
 
 #include "mod_watchdog.h"
+#include <openssl/crypto.h>
 #include "apr_hash.h"
 #include "apr_strings.h"
 #include "apr_lib.h"
@@ -482,6 +483,11 @@ static apr_status_t refill_tick(int state, void *data, apr_pool_t *pool)
     for (k = 0; k < bearer_mc_server_count(); k++) {
         look_at(s, pool, k);
     }
+    /* The thread is mod_watchdog's, not ours, and a child may end while
+     * it lives: give back the state OpenSSL keeps for this thread (its
+     * error queue, made by the MAC checks above) after each tick, so that
+     * none is left behind at a child's exit. */
+    OPENSSL_thread_stop();
     return APR_SUCCESS;
 }
 
