@@ -45,6 +45,7 @@ typedef enum {
     BEARER_M_MEMCACHE_ERROR,           /* failed exchange, other than a timeout */
     BEARER_M_MEMCACHE_TIMEOUT,
     BEARER_M_MEMCACHE_BAD_MAC,         /* entries ignored: MAC did not verify */
+    BEARER_M_MEMCACHE_ROUNDS,          /* round trips made for requests */
     /* the shared-memory table's lookups, counted here (per thread) rather
      * than in the table's header, when the server says so (store.c) */
     BEARER_M_SHM_HIT,

@@ -17,6 +17,16 @@
 int *bearer_fleet_server_order(apr_pool_t *p, const bearer_server_conf *sconf,
                                const unsigned char id[BEARER_ID_BYTES]);
 
+/* A subject's cut-off read (fleet_subject.c): the same get to every
+ * server of the list; sent in a round of its own or with its token's. */
+struct bearer_fleet_subject_read {
+    unsigned char key[BEARER_SUBJECT_KEY_BYTES];
+    const char *mkey;
+    bearer_mc_op *ops;
+    int nops;
+    int sent;
+};
+
 /* Fills one op: a sealed record's size bounds what a GET accepts. */
 void bearer_fleet_fill_op(bearer_mc_op *op, int server, bearer_mc_kind kind,
                           const char *key, const unsigned char *value,

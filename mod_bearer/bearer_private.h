@@ -299,10 +299,18 @@ typedef enum {
     BEARER_FLEET_UNKNOWN        /* too few answers to tell: an outage */
 } bearer_fleet_answer;
 
+/* A subject's cut-off read, prepared before its token's own read so that
+ * both go out in one round trip (fleet_subject.c; subject_cutoff.c
+ * decides when one is needed). */
+typedef struct bearer_fleet_subject_read bearer_fleet_subject_read;
+
 int bearer_fleet_any_up(const bearer_server_conf *sconf);
+/* Reads the token's copies; ride, when not NULL, is sent in the same
+ * first round (and marked as sent). */
 bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
                                        const bearer_server_conf *sconf,
-                                       bearer_token_info *token);
+                                       bearer_token_info *token,
+                                       bearer_fleet_subject_read *ride);
 bearer_store_status bearer_fleet_insert(request_rec *r,
                                         const bearer_server_conf *sconf,
                                         const char *id,
@@ -341,7 +349,18 @@ bearer_store_status bearer_store_record_put(request_rec *r,
 bearer_store_status bearer_subject_check(request_rec *r,
                                          const bearer_server_conf *sconf,
                                          const bearer_token_info *token,
-                                         int fresh);
+                                         int fresh,
+                                         const bearer_fleet_subject_read *ahead);
+/* Fleet mode, before a token's memcached read: the read of its subject's
+ * cut-off that the check will need (this host's copy missing or older
+ * than BearerCacheRecheck, or fresh), prepared from the token's cached
+ * entry so that it rides in the same round; NULL when none is needed.
+ * The check uses its answers only if it was sent and is for the same
+ * subject; otherwise it reads the cut-off itself. */
+bearer_fleet_subject_read *bearer_subject_read_ahead(request_rec *r,
+                                                     const bearer_server_conf *sconf,
+                                                     const bearer_entry_t *cached,
+                                                     int fresh);
 /* 1 if the token is cut off by its subject's revocation (the question
  * the introspection endpoint asks of an entry it holds), else 0; a fleet
  * that cannot say counts as cut off (never a guess for "active"). */
@@ -359,6 +378,19 @@ int bearer_fleet_subject_fetch(request_rec *r,
                                const bearer_server_conf *sconf,
                                const unsigned char key[BEARER_SUBJECT_KEY_BYTES],
                                apr_int64_t *cut_off_usec);
+/* The same in two steps, the round run in between by whoever sends it
+ * (bearer_fleet_fetch); finish answers as fetch does, 0 if it was not
+ * sent. */
+bearer_fleet_subject_read *bearer_fleet_subject_read_prepare(request_rec *r,
+                                                             const bearer_server_conf *sconf,
+                                                             const unsigned char key[BEARER_SUBJECT_KEY_BYTES]);
+int bearer_fleet_subject_read_finish(request_rec *r,
+                                     const bearer_server_conf *sconf,
+                                     const bearer_fleet_subject_read *rd,
+                                     apr_int64_t *cut_off_usec);
+/* 1 if rd reads key's cut-off and was sent. */
+int bearer_fleet_subject_read_covers(const bearer_fleet_subject_read *rd,
+                                     const unsigned char key[BEARER_SUBJECT_KEY_BYTES]);
 bearer_store_status bearer_fleet_subject_store(request_rec *r,
                                                const bearer_server_conf *sconf,
                                                const unsigned char key[BEARER_SUBJECT_KEY_BYTES],

@@ -174,6 +174,15 @@ static int time_left(request_rec *r, const bearer_server_conf *sconf)
     return request_deadline(r, sconf) > apr_time_now();
 }
 
+/* A round trip made for a request (a batch that is sent: its deadline
+ * is still ahead): what bearer_memcached_rounds_total counts. */
+static void count_round(apr_time_t until)
+{
+    if (until > apr_time_now()) {
+        bearer_metrics_add(BEARER_M_MEMCACHE_ROUNDS, 1);
+    }
+}
+
 /* One round of the request: the first ends half-way to its deadline,
  * the others by it. */
 void bearer_fleet_run_round(request_rec *r, const bearer_server_conf *sconf,
@@ -183,6 +192,7 @@ void bearer_fleet_run_round(request_rec *r, const bearer_server_conf *sconf,
     apr_time_t until = b->batches++ == 0
                        ? b->deadline - timeout_of(sconf) / 2 : b->deadline;
 
+    count_round(until);
     bearer_mc_run(r->server, r->pool, ops, nops, until, timeout_of(sconf));
 }
 
@@ -199,6 +209,7 @@ static int run_half(request_rec *r, const bearer_server_conf *sconf,
         return 0;
     }
     budget_of(r, sconf)->batches++;
+    count_round(now + (deadline - now) / 2);
     bearer_mc_run(r->server, r->pool, ops, nops, now + (deadline - now) / 2,
                   timeout_of(sconf));
     return 1;
@@ -413,9 +424,36 @@ static int repair_plan(const fetch_tally *t, const bearer_token_info *token,
     return nrepair;
 }
 
+/* The first round: the token's first servers, and the subject read
+ * riding along (each server gets its ops in one send, and answers them
+ * in one read). */
+static void run_first_round(request_rec *r, const bearer_server_conf *sconf,
+                            fetch_tally *t, bearer_fleet_subject_read *ride)
+{
+    bearer_mc_op *all;
+    int n;
+
+    if (!ride) {
+        run_gets(r, sconf, t->key, t->servers, t->ops, 0, t->nops);
+        return;
+    }
+    for (n = 0; n < t->nops; n++) {
+        fill_op(&t->ops[n], t->servers[n], BEARER_MC_GET, t->key, NULL, 0, 0);
+    }
+    n = t->nops + ride->nops;
+    all = apr_palloc(r->pool, sizeof(*all) * (apr_size_t)n);
+    memcpy(all, t->ops, sizeof(*all) * (apr_size_t)t->nops);
+    memcpy(all + t->nops, ride->ops, sizeof(*all) * (apr_size_t)ride->nops);
+    bearer_fleet_run_round(r, sconf, all, n);
+    memcpy(t->ops, all, sizeof(*all) * (apr_size_t)t->nops);
+    memcpy(ride->ops, all + t->nops, sizeof(*all) * (apr_size_t)ride->nops);
+    ride->sent = 1;
+}
+
 bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
                                        const bearer_server_conf *sconf,
-                                       bearer_token_info *token)
+                                       bearer_token_info *token,
+                                       bearer_fleet_subject_read *ride)
 {
     int *order = bearer_fleet_server_order(r->pool, sconf, token->id_bytes);
     int n = sconf->memcache->nelts;
@@ -431,7 +469,7 @@ bearer_fleet_answer bearer_fleet_fetch(request_rec *r,
     t.tombstone = -1;
     t.ntargets = t.nops = pick_targets(sconf, order, t.servers);
 
-    run_gets(r, sconf, t.key, t.servers, t.ops, 0, t.nops);
+    run_first_round(r, sconf, &t, ride);
     tally_round(r, sconf, token, &t, 0);
 
     /* Nothing found on the token's first servers: it may have been

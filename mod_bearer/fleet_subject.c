@@ -10,7 +10,9 @@
  *              revocation counts (204) once as many servers took it as a
  *              host needs answers to trust a live copy (min(replicas,
  *              servers - 1)), else 503 (retry)
- *   read       from every server that is up, at once (one round trip); the
+ *   read       from every server that is up, at once (one round trip, the
+ *              same as the token's own read when this host knows the
+ *              token's subject from its cached copy); the
  *              latest cut-off any of them holds wins, and "none" is
  *              believed only when as many servers answered as a live token
  *              needs (min(BearerMemcacheReplicas, servers - 1)); servers
@@ -53,21 +55,43 @@ static void all_servers(const bearer_server_conf *sconf, bearer_mc_op *ops,
     }
 }
 
-int bearer_fleet_subject_fetch(request_rec *r,
-                               const bearer_server_conf *sconf,
-                               const unsigned char key[BEARER_SUBJECT_KEY_BYTES],
-                               apr_int64_t *cut_off_usec)
+bearer_fleet_subject_read *bearer_fleet_subject_read_prepare(request_rec *r,
+                                                             const bearer_server_conf *sconf,
+                                                             const unsigned char key[BEARER_SUBJECT_KEY_BYTES])
 {
-    const char *mkey = subject_mc_key(r->pool, key);
-    int n = sconf->memcache->nelts;
-    bearer_mc_op *ops = apr_pcalloc(r->pool, sizeof(*ops) * (apr_size_t)n);
+    bearer_fleet_subject_read *rd = apr_pcalloc(r->pool, sizeof(*rd));
+
+    memcpy(rd->key, key, BEARER_SUBJECT_KEY_BYTES);
+    rd->mkey = subject_mc_key(r->pool, key);
+    rd->nops = sconf->memcache->nelts;
+    rd->ops = apr_pcalloc(r->pool, sizeof(*rd->ops) * (apr_size_t)rd->nops);
+    all_servers(sconf, rd->ops, BEARER_MC_GET, rd->mkey, NULL, 0, 0);
+    return rd;
+}
+
+int bearer_fleet_subject_read_covers(const bearer_fleet_subject_read *rd,
+                                     const unsigned char key[BEARER_SUBJECT_KEY_BYTES])
+{
+    return rd && rd->sent
+           && memcmp(rd->key, key, BEARER_SUBJECT_KEY_BYTES) == 0;
+}
+
+int bearer_fleet_subject_read_finish(request_rec *r,
+                                     const bearer_server_conf *sconf,
+                                     const bearer_fleet_subject_read *rd,
+                                     apr_int64_t *cut_off_usec)
+{
+    const char *mkey = rd->mkey;
+    const bearer_mc_op *ops = rd->ops;
+    int n = rd->nops;
     apr_int64_t *seen = apr_pcalloc(r->pool, sizeof(*seen) * (apr_size_t)n);
     bearer_mc_op *repair = apr_pcalloc(r->pool, sizeof(*repair) * (apr_size_t)n);
     int answered = 0, best = -1, nrepair = 0, i;
     apr_int64_t latest = 0;
 
-    all_servers(sconf, ops, BEARER_MC_GET, mkey, NULL, 0, 0);
-    bearer_fleet_run_round(r, sconf, ops, n);
+    if (!rd->sent) {
+        return 0;
+    }
     for (i = 0; i < n; i++) {
         bearer_entry_t unused;
         apr_int64_t value = 0;
@@ -122,6 +146,19 @@ int bearer_fleet_subject_fetch(request_rec *r,
     }
     *cut_off_usec = latest;
     return 1;
+}
+
+int bearer_fleet_subject_fetch(request_rec *r,
+                               const bearer_server_conf *sconf,
+                               const unsigned char key[BEARER_SUBJECT_KEY_BYTES],
+                               apr_int64_t *cut_off_usec)
+{
+    bearer_fleet_subject_read *rd = bearer_fleet_subject_read_prepare(r, sconf,
+                                                                      key);
+
+    bearer_fleet_run_round(r, sconf, rd->ops, rd->nops);
+    rd->sent = 1;
+    return bearer_fleet_subject_read_finish(r, sconf, rd, cut_off_usec);
 }
 
 bearer_store_status bearer_fleet_subject_store(request_rec *r,

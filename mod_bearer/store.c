@@ -274,7 +274,8 @@ static void table_remove(request_rec *r, const bearer_secret *secret,
 
 static bearer_store_status lookup_token(request_rec *r,
                                         const bearer_server_conf *sconf,
-                                        bearer_token_info *token, int fresh)
+                                        bearer_token_info *token, int fresh,
+                                        bearer_fleet_subject_read **ahead)
 {
     bearer_store_status cached;
     bearer_table_status removed;
@@ -297,7 +298,12 @@ static bearer_store_status lookup_token(request_rec *r,
         return BEARER_STORE_OK;
     }
     copy = *token;
-    switch (bearer_fleet_fetch(r, sconf, token)) {
+    /* The cached copy names the token's subject: its cut-off, if it must
+     * be read too, goes out in the same round as the token's copies. */
+    if (cached == BEARER_STORE_OK) {
+        *ahead = bearer_subject_read_ahead(r, sconf, &copy.entry, fresh);
+    }
+    switch (bearer_fleet_fetch(r, sconf, token, *ahead)) {
     case BEARER_FLEET_LIVE:
         /* A fresh copy for the cache (a full cache only costs a re-read).
          * With a short or zero recheck the copy is only read in an outage:
@@ -347,10 +353,11 @@ bearer_store_status bearer_store_lookup(request_rec *r,
                                         const bearer_server_conf *sconf,
                                         bearer_token_info *token, int fresh)
 {
-    bearer_store_status st = lookup_token(r, sconf, token, fresh);
+    bearer_fleet_subject_read *ahead = NULL;
+    bearer_store_status st = lookup_token(r, sconf, token, fresh, &ahead);
 
     if (st == BEARER_STORE_OK && token->entry.has_subject) {
-        st = bearer_subject_check(r, sconf, token, fresh);
+        st = bearer_subject_check(r, sconf, token, fresh, ahead);
     }
     return st;
 }

@@ -116,10 +116,46 @@ static int subject_key_of(request_rec *r, const bearer_server_conf *sconf,
     return 0;
 }
 
+/* 1 if this host must ask memcached for the cut-off (fleet mode): its
+ * copy is missing or older than BearerCacheRecheck, or fresh. */
+static int must_read(const bearer_server_conf *sconf, int cached,
+                     apr_int64_t stored_at, apr_int64_t now, int fresh)
+{
+    return sconf->memcache
+           && (fresh || !cached || now - stored_at >= sconf->recheck);
+}
+
+bearer_fleet_subject_read *bearer_subject_read_ahead(request_rec *r,
+                                                     const bearer_server_conf *sconf,
+                                                     const bearer_entry_t *cached,
+                                                     int fresh)
+{
+    unsigned char skey[BEARER_SUBJECT_KEY_BYTES];
+    bearer_table_key_t key;
+    apr_int64_t usec = 0, stored_at = 0, expires_at = 0;
+    int have;
+
+    /* a record without the subject key would need an HMAC here: its
+     * check reads the cut-off in a round of its own, as it always did */
+    if (!sconf->memcache || !cached->has_subject
+            || !cached->has_subject_key) {
+        return NULL;
+    }
+    memcpy(skey, cached->subject_key, BEARER_SUBJECT_KEY_BYTES);
+    cutoff_key(&key, sconf->secret, skey);
+    have = table_cutoff(r, &key, &usec, &stored_at, &expires_at);
+    if (have < 0 || !must_read(sconf, have, stored_at,
+                               apr_time_sec(r->request_time), fresh)) {
+        return NULL;
+    }
+    return bearer_fleet_subject_read_prepare(r, sconf, skey);
+}
+
 bearer_store_status bearer_subject_check(request_rec *r,
                                          const bearer_server_conf *sconf,
                                          const bearer_token_info *token,
-                                         int fresh)
+                                         int fresh,
+                                         const bearer_fleet_subject_read *ahead)
 {
     const bearer_entry_t *e = &token->entry;
     unsigned char skey[BEARER_SUBJECT_KEY_BYTES];
@@ -143,9 +179,13 @@ bearer_store_status bearer_subject_check(request_rec *r,
                       token->id);
         return BEARER_STORE_UNAVAILABLE;
     }
-    if (sconf->memcache && (fresh || !cached
-                            || now - stored_at >= sconf->recheck)) {
-        if (bearer_fleet_subject_fetch(r, sconf, skey, &fetched)) {
+    if (must_read(sconf, cached, stored_at, now, fresh)) {
+        int read = bearer_fleet_subject_read_covers(ahead, skey)
+                   ? bearer_fleet_subject_read_finish(r, sconf, ahead,
+                                                      &fetched)
+                   : bearer_fleet_subject_fetch(r, sconf, skey, &fetched);
+
+        if (read) {
             /* Refresh the cached copy; with a short recheck, not more
              * than once a second (as for tokens). */
             if (!cached || fetched != usec
@@ -171,7 +211,7 @@ bearer_store_status bearer_subject_check(request_rec *r,
 int bearer_subject_cut_off(request_rec *r, const bearer_server_conf *sconf,
                            const bearer_token_info *token)
 {
-    return bearer_subject_check(r, sconf, token, 1) != BEARER_STORE_OK;
+    return bearer_subject_check(r, sconf, token, 1, NULL) != BEARER_STORE_OK;
 }
 
 bearer_store_status bearer_subject_revoke(request_rec *r,

@@ -477,6 +477,11 @@ void bearer_metrics_render(const bearer_metrics_snapshot_t *snap,
         (unsigned long long)c[BEARER_M_MEMCACHE_SET]);
     put(&o, "bearer_memcached_operations_total{op=\"incr\"} %llu\n",
         (unsigned long long)c[BEARER_M_MEMCACHE_INCR]);
+    family(&o, "bearer_memcached_rounds_total", "counter",
+           "Round trips to memcached made for requests: batches, each sent "
+           "to every server it asks at once (fleet mode).");
+    put(&o, "bearer_memcached_rounds_total %llu\n",
+        (unsigned long long)c[BEARER_M_MEMCACHE_ROUNDS]);
     family(&o, "bearer_memcached_errors_total", "counter",
            "memcached exchanges that failed, and entries ignored for a bad "
            "MAC (fleet mode).");
