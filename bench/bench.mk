@@ -3,6 +3,8 @@
 #
 #   make -f Makefile.apxs bench          full run (docs/benchmarks.md + PNG)
 #   make -f Makefile.apxs bench BENCH_QUICK=1      smoke check, docs untouched
+#   make -f Makefile.apxs bench BENCH_ONLY=fleet0,oidcmc   those cases and the
+#                                        baseline, docs untouched
 #   make -f Makefile.apxs bench-micro    callgrind: instructions per validation
 #   make -f Makefile.apxs bench-request  callgrind: instructions per request in httpd
 #   make -f Makefile.apxs bench-unprotected  callgrind: mod_bearer's code in a request it does not protect
@@ -16,6 +18,7 @@ BENCH_PY      = /usr/bin/python3 bench/run.py
 BENCH_CFLAGS  = -std=gnu99 -g -O2 $(WARN) -Iinclude
 BENCH_BIN     = bench/.build
 BENCH_ARGS    = $(if $(BENCH_QUICK),--quick) \
+                $(if $(BENCH_ONLY),--only $(BENCH_ONLY)) \
                 $(if $(BENCH_ROUNDS),--rounds $(BENCH_ROUNDS)) \
                 $(if $(BENCH_DURATION),--duration $(BENCH_DURATION)) \
                 $(if $(BENCH_THREADS),--threads $(BENCH_THREADS)) \

@@ -478,6 +478,15 @@ BearerCacheEntries {entries}
             self.case["oidcshm"] = (P["oidcshm"], "GET", "/oidc/t.txt", "Bearer", c + "/oidc", None)
             self.case["oidcmc"] = (P["oidcmc"], "GET", "/oidc/t.txt", "Bearer", c + "/oidc", None)
         self.order = [k for k, _, _ in CASES if k in self.case]
+        if self.opts.only:
+            # the baseline always runs: every ratio is against it
+            wanted = set(self.opts.only.split(",")) | {"plain"}
+            unknown = wanted - {k for k, _, _ in CASES}
+            if unknown:
+                raise SystemExit("bench: --only: no case named %s (names: %s)"
+                                 % (", ".join(sorted(unknown)),
+                                    ", ".join(k for k, _, _ in CASES)))
+            self.order = [k for k in self.order if k in wanted]
 
     def check_cases(self):
         """One request per case, by hand, before any measurement."""
@@ -720,7 +729,7 @@ BearerCacheEntries {entries}
                     i, r["label"].replace('"', "'"), r["ratio"], r["ratio_min"],
                     r["ratio_max"], r["p99_ms"], t))
         os.makedirs(RESULTS, exist_ok=True)
-        out = PNG if not self.opts.quick else os.path.join(RESULTS, "quick.png")
+        out = PNG if not (self.opts.quick or self.opts.only) else os.path.join(RESULTS, "quick.png")
         gp = """set terminal pngcairo noenhanced size 1200,680 font "sans,10"
 set output "{out}"
 set title "mod_bearer, req/s as a ratio to the unprotected file in the same round (median of {rounds} rounds, bars: min-max)\\n{sub}"
@@ -848,8 +857,9 @@ plot "{dat}" using 1:3:xtic(2) with boxes lc rgb "#4a7ab5" title "median ratio",
         with open(os.path.join(RESULTS, "last.json"), "w") as f:
             json.dump({"machine": m, "rows": self.rows, "runs": self.runs, "info": self.info,
                        "opts": vars(o)}, f, indent=1)
-        if o.quick:
-            log("bench: quick mode: docs/benchmarks.md left as it is (plot: %s)" % png)
+        if o.quick or o.only:
+            log("bench: %s: docs/benchmarks.md left as it is (plot: %s)"
+                % ("quick mode" if o.quick else "some cases only", png))
             return
         update_doc("results", text + ("\n\n![req/s ratio per case](benchmarks.png)" if png else ""))
         log("bench: wrote docs/benchmarks.md%s" % (" and docs/benchmarks.png" if png else ""))
@@ -1126,6 +1136,9 @@ def micro(binary, quick):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="1 round of 1 s, 50,000 loaded tokens; docs untouched")
+    ap.add_argument("--only", metavar="CASES",
+                    help="only these cases (comma-separated names, e.g. fleet0,oidcmc) "
+                         "and the baseline; docs untouched")
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--duration", type=int, help="seconds per wrk run")
     ap.add_argument("--threads", type=int, default=2)
