@@ -22,6 +22,7 @@ libexec=$($APXS -q LIBEXECDIR)
 sysconf=$($APXS -q SYSCONFDIR)
 say() { printf 'install-check: %s\n' "$*"; }
 fail() { printf 'install-check: FAIL: %s\n' "$*" >&2; exit 1; }
+. .ci/system-apache.sh
 
 scratch() {
     local conf
@@ -55,10 +56,7 @@ system_check() {
     [ "${CI:-}" = true ] || [ "${BEARER_INSTALL_CHECK:-}" = system ] \
         || fail "system mode changes the system Apache: CI=true or BEARER_INSTALL_CHECK=system only"
     [ "$(id -u)" = 0 ] || fail "system mode needs root"
-    if [ -f /var/run/apache2/apache2.pid ] \
-            && kill -0 "$(cat /var/run/apache2/apache2.pid)" 2>/dev/null; then
-        fail "the system Apache is running; this check starts and stops it, so it will not touch a running one"
-    fi
+    apache_running && fail "the system Apache is running; this check starts and stops it, so it will not touch a running one"
     files="$libexec/mod_bearer.so $sysconf/mods-available/bearer.load $sysconf/mods-available/bearer.conf"
     local port f token_file
     backup=$(mktemp -d /tmp/mod_bearer-backup.XXXXXX)
@@ -71,10 +69,7 @@ system_check() {
     restore() {
         set +e
         apachectl stop >/dev/null 2>&1
-        for _ in $(seq 50); do
-            [ -f /var/run/apache2/apache2.pid ] || break
-            sleep 0.1
-        done
+        apache_wait_stopped
         # -p: also forget them in a2query's state (/var/lib/apache2), so
         # that no "disabled by admin" mark outlives the check
         a2disconf -q -p "$site" >/dev/null 2>&1
@@ -98,34 +93,16 @@ system_check() {
     done
     say "installed $files"
 
-    port=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 1)->sockport')
+    port=$(free_port)
     token_file="$work/operator-tokens"
-    (umask 077; openssl rand -base64 48 | tr '+/' '-_' | tr -d '=\n' > "$token_file"; echo >> "$token_file")
-    cat > "$sysconf/conf-available/$site.conf" <<EOF
-# Written by .ci/install-check.sh for one check; removed after it.
-Listen 127.0.0.1:$port
-<VirtualHost 127.0.0.1:$port>
-    BearerOperatorTokenFile $token_file
-    <Location /auth/v1/access-tokens>
-        SetHandler bearer-tokens
-        BearerDefaultScopes check:read
-    </Location>
-    <Location /checked>
-        AuthType Bearer
-        AuthzSendForbiddenOnFailure On
-        Require bearer-scope check:read
-    </Location>
-</VirtualHost>
-EOF
+    new_operator_token_file "$token_file"
+    write_check_site "$sysconf/conf-available/$site.conf" "$port" "$token_file" .ci/install-check.sh
     a2enmod -q bearer
     a2enconf -q "$site"
     apachectl configtest 2>&1 | sed 's/^/install-check: configtest: /'
     [ "${PIPESTATUS[0]}" -eq 0 ] || fail "apachectl configtest with bearer enabled"
     apachectl start || fail "apachectl start"
-    for _ in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/" && break
-        sleep 0.1
-    done
+    apache_wait_port "$port"
     local op json token status
     op=$(cat "$token_file")
     json=$(curl -sS -X POST -H "Authorization: Bearer $op" "http://127.0.0.1:$port/auth/v1/access-tokens")

@@ -22,7 +22,6 @@ pkg=libapache2-mod-bearer
 sysconf=/etc/apache2
 files="/usr/lib/apache2/modules/mod_bearer.so $sysconf/mods-available/bearer.load $sysconf/mods-available/bearer.conf"
 site=bearer-package-check
-pidfile=/var/run/apache2/apache2.pid
 export DEBIAN_FRONTEND=noninteractive
 say() { printf 'package-check: %s\n' "$*"; }
 fail() { printf 'package-check: FAIL: %s\n' "$*" >&2; exit 1; }
@@ -33,7 +32,7 @@ known() {
     s=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null) || return 1
     [ -n "$s" ] && [ "$s" != not-installed ]
 }
-apache_running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+. .ci/system-apache.sh
 
 [ "$(id -u)" = 0 ] || fail "needs root: it installs the package into the system Apache"
 apache_running && fail "the system Apache is running; this check starts and stops it, so it will not touch a running one"
@@ -60,10 +59,7 @@ restore() {
     set +e
     if [ -n "$started" ]; then
         apachectl stop >/dev/null 2>&1
-        for _ in $(seq 50); do
-            apache_running || break
-            sleep 0.1
-        done
+        apache_wait_stopped
     fi
     if [ -e "$sysconf/sites-available/$site.conf" ]; then
         a2dissite -q -p "$site" >/dev/null 2>&1
@@ -128,42 +124,21 @@ so=$(awk '$1 == "LoadModule" { print $3 }' "$sysconf/mods-available/bearer.load"
 say "installed $files; the module is not enabled"
 
 # ---- enable it, one virtual host, start
-port=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 1)->sockport')
+port=$(free_port)
 token_file="$work/operator-tokens"
-(umask 077; openssl rand -base64 48 | tr '+/' '-_' | tr -d '=\n' > "$token_file"; echo >> "$token_file")
+new_operator_token_file "$token_file"
 mkdir -m 755 "$work/htdocs" "$work/htdocs/checked"
 echo checked > "$work/htdocs/checked/index.html"
 chmod 644 "$work/htdocs/checked/index.html"
-cat > "$sysconf/sites-available/$site.conf" <<EOF
-# Written by .ci/package-check.sh for one check; removed after it.
-Listen 127.0.0.1:$port
-<VirtualHost 127.0.0.1:$port>
-    DocumentRoot $work/htdocs
-    <Directory $work/htdocs>
-        Require all granted
-    </Directory>
-    BearerOperatorTokenFile $token_file
-    <Location /auth/v1/access-tokens>
-        SetHandler bearer-tokens
-        BearerDefaultScopes check:read
-    </Location>
-    <Location /checked>
-        AuthType Bearer
-        AuthzSendForbiddenOnFailure On
-        Require bearer-scope check:read
-    </Location>
-</VirtualHost>
-EOF
+write_check_site "$sysconf/sites-available/$site.conf" "$port" "$token_file" \
+    .ci/package-check.sh "$work/htdocs"
 a2enmod -q bearer >/dev/null
 a2ensite -q "$site" >/dev/null
 apachectl configtest 2>&1 | sed 's/^/package-check: configtest: /'
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail "apachectl configtest with bearer enabled"
 started=1
 apachectl start || fail "apachectl start"
-for _ in $(seq 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/" && break
-    sleep 0.1
-done
+apache_wait_port "$port"
 
 # ---- mint (201) and use (200)
 op=$(cat "$token_file")
@@ -184,10 +159,7 @@ say "the token gets 200 at the protected location, no token 401"
 
 # ---- stop, remove the site, purge: nothing of the package is left
 apachectl stop || fail "apachectl stop"
-for _ in $(seq 50); do
-    apache_running || break
-    sleep 0.1
-done
+apache_wait_stopped
 apache_running && fail "Apache still runs after apachectl stop"
 started=
 # -p: no "disabled by admin" mark of the site left in /var/lib/apache2

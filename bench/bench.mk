@@ -24,12 +24,13 @@ BENCH_ARGS    = $(if $(BENCH_QUICK),--quick) \
                 $(if $(BENCH_THREADS),--threads $(BENCH_THREADS)) \
                 $(if $(BENCH_CONNS),--connections $(BENCH_CONNS))
 
-# Both programs link the module's pure sources (mod_bearer/sources.mk).
+# Both programs link the module's pure sources (mod_bearer/sources.mk);
+# microbench and scaling share bench/bench_path.h (the table, the validation).
 BENCH_LIBS    = -ljansson -lcrypto -lpthread \
                 $(shell $(APR_CONFIG) --link-ld --libs)
 BENCH_INC     = $(shell $(APR_CONFIG) --includes --cppflags)
 
-$(BENCH_BIN)/%: bench/%.c $(BEARER_CORE_SRC) $(HDR)
+$(BENCH_BIN)/%: bench/%.c bench/bench_path.h $(BEARER_CORE_SRC) $(HDR)
 	@mkdir -p $(BENCH_BIN)
 	$(CC) $(BENCH_CFLAGS) $(BENCH_INC) -o $@ $< $(BEARER_CORE_SRC) $(BENCH_LIBS)
 

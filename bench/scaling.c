@@ -30,37 +30,20 @@
 #endif
 #include <pthread.h>
 #include <sched.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "bearer_bytes.h"
-#include "bearer_entry.h"
-#include "bearer_header.h"
-#include "bearer_mac.h"
 #include "bearer_metrics.h"
-#include "bearer_scope.h"
-#include "bearer_table.h"
-#include "bearer_token.h"
+#include "bench_path.h"
 
 #define NSLOTS   65536u
 #define NTOKENS  1000u
-#define PREFIX   "bt_"
-#define SCOPE    "stream:view"
 #define MAX_ROUNDS 21
 
-static bearer_mac_key mac_key;
-static unsigned char op_mac[BEARER_MAC_BYTES];
-static unsigned char ns[8];
-static char header[16 + BEARER_TOKEN_MAX + 1];
-static bearer_table_t lanes_table, shared_table;   /* one table, two views */
+static bench_path path;                 /* its table: the shared view */
+static bearer_table_t lanes_table;      /* the same table, counted by us */
 static uint64_t *shared_counter;                   /* in shared memory */
 static volatile int stop;
-static int64_t now;
 
 typedef struct {
     int cpu;
@@ -71,42 +54,11 @@ typedef struct {
     int failed;
 } worker;
 
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* One request's worth of checking and counting; 0 if the token passed. */
 static int validate(int shared)
 {
-    const char *tok;
-    size_t tok_len, rec_len = 0;
-    unsigned char mac[BEARER_MAC_BYTES], buf[512];
-    char id[BEARER_ID_CHARS + 1];
-    bearer_table_found_t found;
-    bearer_table_key_t key;
-    bearer_entry_t e;
-
-    if (bearer_header_parse(header, &tok, &tok_len) != BEARER_CRED_PRESENT
-        || bearer_mac_keyed(&mac_key, tok, tok_len, mac) != 0) {
-        return -1;
-    }
-    bearer_token_id_from_mac(mac, id);
-    if (bearer_secret_equal(mac, op_mac, BEARER_MAC_BYTES)
-        || !bearer_token_well_formed(PREFIX, 3, tok, tok_len)) {
-        return -1;
-    }
-    memcpy(key.ns, ns, sizeof(key.ns));
-    memcpy(key.id, mac, sizeof(key.id));
-    if (bearer_table_lookup(shared ? &shared_table : &lanes_table, &key, now,
-                            buf, sizeof(buf), &rec_len, &found)
-            != BEARER_TABLE_OK
-        || bearer_entry_decode(buf, rec_len, &e) != 0
-        || !bearer_scope_list_has(e.scope, e.scope_len, SCOPE,
-                                  strlen(SCOPE))) {
+    if (bench_validate(&path, shared ? &path.table : &lanes_table, NULL)
+        != 0) {
         return -1;
     }
     if (shared) {
@@ -131,7 +83,7 @@ static void *work(void *arg)
         w->failed = 1;
     }
     pthread_barrier_wait(w->start);
-    c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+    c0 = bench_clock_s(CLOCK_THREAD_CPUTIME_ID);
     while (!stop) {
         int i;
 
@@ -143,7 +95,7 @@ static void *work(void *arg)
         }
         w->done += 64;
     }
-    w->cpu_s = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+    w->cpu_s = bench_clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
     return NULL;
 }
 
@@ -169,10 +121,10 @@ static int run(int nthreads, int shared, double seconds, const int *cpus,
         }
     }
     pthread_barrier_wait(&start);
-    t0 = clock_s(CLOCK_MONOTONIC);
+    t0 = bench_clock_s(CLOCK_MONOTONIC);
     usleep((useconds_t)(seconds * 1e6));
     stop = 1;
-    t1 = clock_s(CLOCK_MONOTONIC);
+    t1 = bench_clock_s(CLOCK_MONOTONIC);
     *total = 0;
     for (i = 0; i < nthreads; i++) {
         pthread_join(t[i], NULL);
@@ -203,66 +155,24 @@ static double median(double *v, int n)
 
 static int setup(void)
 {
-    static char tokens[NTOKENS][BEARER_TOKEN_MAX + 1];
-    unsigned char secret[48], mac[BEARER_MAC_BYTES], rec[256];
-    size_t bytes, len, rec_len;
-    void *mem, *metrics;
-    unsigned i;
+    void *metrics;
 
-    now = (int64_t)time(NULL);
-    for (i = 0; i < sizeof(secret); i++) {
-        secret[i] = (unsigned char)(i * 7 + 1);
-    }
-    if (bearer_mac_key_init(&mac_key, secret, sizeof(secret)) != 0
-        || bearer_mac_keyed(&mac_key, "mod_bearer namespace v1", 23, mac)
-           != 0
-        || bearer_mac_keyed(&mac_key, "operator-token-of-the-bench-000", 31,
-                            op_mac) != 0) {
+    if (bench_path_setup(&path, "scaling", NSLOTS, NTOKENS) != 0) {
         return -1;
     }
-    memcpy(ns, mac, sizeof(ns));
-
-    /* the table and the metrics segment in anonymous shared memory, as
-     * the server has them */
-    bytes = bearer_table_bytes(NSLOTS);
-    mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    /* the metrics segment in anonymous shared memory, as the server has
+     * it, with room after it for the old single counter */
     metrics = mmap(NULL, bearer_metrics_bytes() + 64, PROT_READ | PROT_WRITE,
                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED || metrics == MAP_FAILED) {
+    if (metrics == MAP_FAILED) {
         return -1;
     }
-    bearer_table_format_zeroed(mem, NSLOTS, &shared_table);
-    lanes_table = shared_table;
+    lanes_table = path.table;
     lanes_table.counted_by_caller = 1;
     bearer_metrics_format(metrics);
     bearer_metrics_use(metrics);
     /* the old single counter: where the first counter of the segment was */
     shared_counter = (uint64_t *)((char *)metrics + bearer_metrics_bytes());
-
-    for (i = 0; i < NTOKENS; i++) {
-        bearer_table_key_t key;
-        bearer_entry_t e;
-
-        if (bearer_token_mint(PREFIX, tokens[i], &len) != 0
-            || bearer_mac_keyed(&mac_key, tokens[i], len, mac) != 0) {
-            return -1;
-        }
-        memset(&e, 0, sizeof(e));
-        e.issued_at = now;
-        e.expires_at = now + 3600;
-        e.scope = SCOPE;
-        e.scope_len = strlen(SCOPE);
-        rec_len = bearer_entry_encode(&e, rec, sizeof(rec));
-        memcpy(key.ns, ns, sizeof(key.ns));
-        memcpy(key.id, mac, sizeof(key.id));
-        if (rec_len == 0
-            || bearer_table_insert(&shared_table, &key, now, e.expires_at, 0,
-                                   0, 0, rec, rec_len) != BEARER_TABLE_OK) {
-            return -1;
-        }
-    }
-    snprintf(header, sizeof(header), "Bearer %s", tokens[NTOKENS / 2]);
     return 0;
 }
 

@@ -67,6 +67,17 @@ const bearer_form_param_t *bearer_form_get(const bearer_form_t *form,
  */
 size_t bearer_form_decode(char *s, size_t len);
 
+/*
+ * The same decoding from s[0..len) into out[0..cap); out may be s. Returns
+ * the decoded length, BEARER_FORM_DECODE_BAD when a "%" lacks two hex
+ * digits, or BEARER_FORM_DECODE_TOO_LONG when the decoded text would pass
+ * cap bytes, whichever comes first in s (out is then unspecified).
+ */
+#define BEARER_FORM_DECODE_BAD      ((size_t)-1)
+#define BEARER_FORM_DECODE_TOO_LONG ((size_t)-2)
+size_t bearer_form_decode_to(const char *s, size_t len, char *out,
+                             size_t cap);
+
 /* 1 if a Content-Type header value is application/x-www-form-urlencoded
  * (any case), with or without parameters (";charset=UTF-8"); else 0. NULL
  * gives 0. */

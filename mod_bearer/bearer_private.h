@@ -406,6 +406,13 @@ int bearer_cidrs_allow(request_rec *r, const bearer_entry_t *entry);
 struct json_t;
 struct json_t *bearer_cidrs_json(const bearer_entry_t *entry);
 
+/* entry_json.c: adds a client token's optional fields to answer, in this
+ * order and each only when set: "metadata", "uses_left", "cidrs" (what GET
+ * .../<token_id> and introspection end with). 0, or -1 when memory ran
+ * out or the stored metadata is not JSON. */
+int bearer_entry_optional_json(struct json_t *answer,
+                               const bearer_token_info *token);
+
 /* 0 and the table's statistics, or -1 before the table exists */
 int bearer_store_table_stats(bearer_table_stats_t *out);
 

@@ -377,23 +377,7 @@ static int describe(request_rec *r, const bearer_token_info *token)
                                   json_integer(e->issued_at));
         rc |= json_object_set_new(answer, "expires_at",
                                   json_integer(e->expires_at));
-        if (e->has_metadata) {
-            json_t *metadata = json_loadb(e->metadata, e->metadata_len, 0,
-                                          NULL);
-
-            rc |= metadata ? json_object_set_new(answer, "metadata",
-                                                 metadata)
-                           : -1;
-        }
-        if (e->max_uses > 0) {
-            rc |= json_object_set_new(answer, "uses_left",
-                                      json_integer(token->found.uses_left));
-        }
-        if (e->cidr_count > 0) {
-            json_t *cidrs = bearer_cidrs_json(e);
-
-            rc |= cidrs ? json_object_set_new(answer, "cidrs", cidrs) : -1;
-        }
+        rc |= bearer_entry_optional_json(answer, token);
     }
     if (rc != 0) {
         return bearer_send_unavailable(r, "the server could not build its answer");

@@ -77,23 +77,7 @@ static int live_client(request_rec *r, const bearer_token_info *token)
                                       json_stringn(e->subject,
                                                    e->subject_len));
         }
-        if (e->has_metadata) {
-            json_t *metadata = json_loadb(e->metadata, e->metadata_len, 0,
-                                          NULL);
-
-            rc |= metadata ? json_object_set_new(answer, "metadata",
-                                                 metadata)
-                           : -1;
-        }
-        if (e->max_uses > 0) {
-            rc |= json_object_set_new(answer, "uses_left",
-                                      json_integer(token->found.uses_left));
-        }
-        if (e->cidr_count > 0) {
-            json_t *cidrs = bearer_cidrs_json(e);
-
-            rc |= cidrs ? json_object_set_new(answer, "cidrs", cidrs) : -1;
-        }
+        rc |= bearer_entry_optional_json(answer, token);
     }
     return send_answer(r, answer, rc);
 }

@@ -21,7 +21,7 @@ BEARER_GLUE_SRC = $(addprefix mod_bearer/, \
                     credentials.c authn.c authz.c endpoint.c respond.c \
                     request_body.c \
                     store.c kept_shm.c observe.c \
-                    subject_cutoff.c cidr_check.c cors.c \
+                    subject_cutoff.c cidr_check.c entry_json.c cors.c \
                     oauth_request.c client_auth.c introspect.c revoke.c \
                     fleet_store.c fleet_subject.c fleet_refill.c \
                     mc_health.c mc_journal.c mc_conn.c mc_batch.c)

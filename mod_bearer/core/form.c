@@ -23,37 +23,47 @@ static int hex_value(unsigned char c)
     return -1;
 }
 
-size_t bearer_form_decode(char *s, size_t len)
+/* One loop for both callers: in place (out == s is safe, as a decoded
+ * byte is written no later than where its encoding began) or into a
+ * bounded buffer. The checks run in the order the bytes come, so the
+ * first fault in s decides what is returned. */
+size_t bearer_form_decode_to(const char *s, size_t len, char *out,
+                             size_t cap)
 {
-    size_t in = 0, out = 0;
+    size_t i, n = 0;
 
-    while (in < len) {
-        unsigned char c = (unsigned char)s[in];
+    for (i = 0; i < len; i++) {
+        int c = (unsigned char)s[i];
 
-        if (c == '+') {
-            s[out++] = ' ';
-            in++;
-        }
-        else if (c == '%') {
+        if (c == '%') {
             int hi, lo;
 
-            if (len - in < 3) {
-                return (size_t)-1;
+            if (len - i < 3) {
+                return BEARER_FORM_DECODE_BAD;
             }
-            hi = hex_value((unsigned char)s[in + 1]);
-            lo = hex_value((unsigned char)s[in + 2]);
+            hi = hex_value((unsigned char)s[i + 1]);
+            lo = hex_value((unsigned char)s[i + 2]);
             if (hi < 0 || lo < 0) {
-                return (size_t)-1;
+                return BEARER_FORM_DECODE_BAD;
             }
-            s[out++] = (char)(hi * 16 + lo);
-            in += 3;
+            c = hi * 16 + lo;
+            i += 2;
         }
-        else {
-            s[out++] = (char)c;
-            in++;
+        else if (c == '+') {
+            c = ' ';
         }
+        if (n == cap) {
+            return BEARER_FORM_DECODE_TOO_LONG;
+        }
+        out[n++] = (char)c;
     }
-    return out;
+    return n;
+}
+
+size_t bearer_form_decode(char *s, size_t len)
+{
+    /* in place, the bound never reached: n <= i < len */
+    return bearer_form_decode_to(s, len, s, len);
 }
 
 static int same_name(const bearer_form_param_t *a,

@@ -161,6 +161,30 @@ static int try_claim(segment_t *seg, unsigned i, uint64_t expected,
                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
+/* One scan of the lanes from start on: the first free lane (reclaim 0),
+ * or the first whose owner process is gone (reclaim 1), that this thread
+ * wins; BEARER_METRICS_LANES when there is none. */
+static unsigned scan_lanes(segment_t *seg, unsigned start, uint64_t pid,
+                           int reclaim)
+{
+    unsigned n, i;
+
+    for (n = 0; n < BEARER_METRICS_LANES; n++) {
+        uint64_t owner;
+
+        i = (start + n) % BEARER_METRICS_LANES;
+        owner = __atomic_load_n(&seg->owner[i], __ATOMIC_RELAXED);
+        if ((reclaim ? owner != 0 && owner != pid
+                       && owner <= (uint64_t)INT32_MAX
+                       && kill((pid_t)owner, 0) != 0 && errno == ESRCH
+                     : owner == 0)
+            && try_claim(seg, i, owner, pid)) {
+            return i;
+        }
+    }
+    return BEARER_METRICS_LANES;
+}
+
 /* A free lane, else one whose process is gone, else the shared lane.
  * Runs once a thread (the scan is at most 2 x L owner words). */
 static void claim_lane(segment_t *seg)
@@ -169,7 +193,7 @@ static void claim_lane(segment_t *seg)
     /* threads of one process start at different places */
     unsigned start = (unsigned)(((uintptr_t)&me.lane >> 6) * 2654435761u
                                 + pid * 40503u) % BEARER_METRICS_LANES;
-    unsigned n, i;
+    unsigned i;
 
     me.segment = seg;
     me.index = BEARER_METRICS_LANES;
@@ -177,28 +201,12 @@ static void claim_lane(segment_t *seg)
     if (pthread_once(&fork_once, fork_setup) != 0 || !fork_ok) {
         return;                         /* the shared lane */
     }
-    for (n = 0; n < BEARER_METRICS_LANES; n++) {
-        i = (start + n) % BEARER_METRICS_LANES;
-        if (__atomic_load_n(&seg->owner[i], __ATOMIC_RELAXED) == 0
-            && try_claim(seg, i, 0, pid)) {
-            break;
-        }
+    i = scan_lanes(seg, start, pid, 0);
+    if (i == BEARER_METRICS_LANES) {
+        i = scan_lanes(seg, start, pid, 1);
     }
-    if (n == BEARER_METRICS_LANES) {
-        for (n = 0; n < BEARER_METRICS_LANES; n++) {
-            uint64_t owner;
-
-            i = (start + n) % BEARER_METRICS_LANES;
-            owner = __atomic_load_n(&seg->owner[i], __ATOMIC_RELAXED);
-            if (owner != 0 && owner != pid && owner <= (uint64_t)INT32_MAX
-                && kill((pid_t)owner, 0) != 0 && errno == ESRCH
-                && try_claim(seg, i, owner, pid)) {
-                break;
-            }
-        }
-        if (n == BEARER_METRICS_LANES) {
-            return;                     /* the shared lane */
-        }
+    if (i == BEARER_METRICS_LANES) {
+        return;                         /* the shared lane */
     }
     me.index = i;
     me.owner = pid;

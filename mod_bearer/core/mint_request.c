@@ -147,40 +147,94 @@ static bearer_req_status from_scope_status(parse_ctx *ctx,
     }
 }
 
-static bearer_req_status take_scopes(parse_ctx *ctx, json_t *value)
+/* What take_strings does with each string of the array, in order. */
+typedef bearer_req_status (*take_string_fn)(parse_ctx *ctx, void *state,
+                                            size_t place, const char *s,
+                                            size_t len);
+
+static bearer_req_status not_string_array(parse_ctx *ctx, const char *member)
 {
-    char *list = apr_palloc(ctx->pool, BEARER_SCOPE_LIST_MAX + 1);
-    size_t list_len = 0;
-    size_t index;
-    json_t *item;
+    return fail(ctx, BEARER_REQ_INVALID_REQUEST,
+                apr_psprintf(ctx->pool, "member '%s' must be an array of "
+                             "strings", member));
+}
+
+/* The one reader of a member that holds an array of strings: its shape,
+ * 1 to max entries when max > 0, then each string to take until one is
+ * refused. by_place: a non-string entry is named by its place (a long
+ * list), else the member's shape is what the error says. */
+static bearer_req_status take_strings(parse_ctx *ctx, json_t *value,
+                                      const char *member, size_t max,
+                                      int by_place, take_string_fn take,
+                                      void *state)
+{
+    size_t n, i;
 
     if (!json_is_array(value)) {
-        return fail(ctx, BEARER_REQ_INVALID_REQUEST,
-                    "member 'scopes' must be an array of strings");
+        return not_string_array(ctx, member);
     }
-    list[0] = '\0';
-    json_array_foreach(value, index, item) {
-        const char *scope;
-        size_t scope_len;
-        bearer_scope_status added;
+    n = json_array_size(value);
+    if (max > 0 && (n == 0 || n > max)) {
+        return fail(ctx, BEARER_REQ_INVALID_REQUEST,
+                    apr_psprintf(ctx->pool, "member '%s' must hold 1 to "
+                                 "%lu entries, not %lu", member,
+                                 (unsigned long)max, (unsigned long)n));
+    }
+    for (i = 0; i < n; i++) {
+        json_t *item = json_array_get(value, i);
         bearer_req_status status;
 
         if (!json_is_string(item)) {
+            if (!by_place) {
+                return not_string_array(ctx, member);
+            }
             return fail(ctx, BEARER_REQ_INVALID_REQUEST,
-                        "member 'scopes' must be an array of strings");
+                        apr_psprintf(ctx->pool, "member '%s': entry %lu "
+                                     "must be a string", member,
+                                     (unsigned long)i + 1));
         }
-        scope = json_string_value(item);
-        scope_len = json_string_length(item);
-        added = bearer_scope_list_add(list, BEARER_SCOPE_LIST_MAX + 1,
-                                      &list_len, scope, scope_len);
-        status = from_scope_status(ctx, added, scope, scope_len);
+        status = take(ctx, state, i, json_string_value(item),
+                      json_string_length(item));
         if (status != BEARER_REQ_OK) {
             return status;
         }
     }
+    return BEARER_REQ_OK;
+}
+
+typedef struct {
+    char *list;
+    size_t len;
+} scope_list;
+
+static bearer_req_status add_scope(parse_ctx *ctx, void *state, size_t place,
+                                   const char *scope, size_t scope_len)
+{
+    scope_list *l = state;
+
+    return from_scope_status(ctx,
+                             bearer_scope_list_add(l->list,
+                                                   BEARER_SCOPE_LIST_MAX + 1,
+                                                   &l->len, scope,
+                                                   scope_len),
+                             scope, scope_len);
+}
+
+static bearer_req_status take_scopes(parse_ctx *ctx, json_t *value)
+{
+    scope_list l;
+    bearer_req_status status;
+
+    l.list = apr_palloc(ctx->pool, BEARER_SCOPE_LIST_MAX + 1);
+    l.list[0] = '\0';
+    l.len = 0;
+    status = take_strings(ctx, value, "scopes", 0, 0, add_scope, &l);
+    if (status != BEARER_REQ_OK) {
+        return status;
+    }
     ctx->out->has_scope = 1;
-    ctx->out->scope = list;
-    ctx->out->scope_len = list_len;
+    ctx->out->scope = l.list;
+    ctx->out->scope_len = l.len;
     return BEARER_REQ_OK;
 }
 
@@ -297,49 +351,39 @@ static bearer_req_status take_metadata(parse_ctx *ctx, json_t *value)
 
 /* Each entry is named in the error by its place and (a sanitised prefix
  * of) its text, so a client can find it in a long list. */
+static bearer_req_status add_cidr(parse_ctx *ctx, void *state, size_t place,
+                                  const char *text, size_t len)
+{
+    unsigned char *packed = state;
+    bearer_cidr_status st;
+    bearer_cidr_t c;
+
+    st = bearer_cidr_parse(text, len, &c);
+    if (st != BEARER_CIDR_OK) {
+        return fail(ctx, BEARER_REQ_INVALID_REQUEST,
+                    apr_psprintf(ctx->pool, "member 'cidrs': entry %lu "
+                                 "'%s': %s", (unsigned long)place + 1,
+                                 echo_text(ctx->pool, text, len),
+                                 bearer_cidr_reason(st)));
+    }
+    bearer_cidr_pack(&c, packed + place * BEARER_CIDR_BYTES);
+    return BEARER_REQ_OK;
+}
+
 static bearer_req_status take_cidrs(parse_ctx *ctx, json_t *value)
 {
-    unsigned char *packed;
-    size_t n, i;
+    /* room for the most take_strings lets through */
+    unsigned char *packed = apr_palloc(ctx->pool,
+                                       BEARER_CIDRS_MAX * BEARER_CIDR_BYTES);
+    bearer_req_status status;
 
-    if (!json_is_array(value)) {
-        return fail(ctx, BEARER_REQ_INVALID_REQUEST,
-                    "member 'cidrs' must be an array of strings");
-    }
-    n = json_array_size(value);
-    if (n == 0 || n > BEARER_CIDRS_MAX) {
-        return fail(ctx, BEARER_REQ_INVALID_REQUEST,
-                    apr_psprintf(ctx->pool, "member 'cidrs' must hold 1 to "
-                                 "%d entries, not %lu", BEARER_CIDRS_MAX,
-                                 (unsigned long)n));
-    }
-    packed = apr_palloc(ctx->pool, n * BEARER_CIDR_BYTES);
-    for (i = 0; i < n; i++) {
-        json_t *item = json_array_get(value, i);
-        bearer_cidr_status st;
-        bearer_cidr_t c;
-
-        if (!json_is_string(item)) {
-            return fail(ctx, BEARER_REQ_INVALID_REQUEST,
-                        apr_psprintf(ctx->pool, "member 'cidrs': entry %lu "
-                                     "must be a string",
-                                     (unsigned long)i + 1));
-        }
-        st = bearer_cidr_parse(json_string_value(item),
-                               json_string_length(item), &c);
-        if (st != BEARER_CIDR_OK) {
-            return fail(ctx, BEARER_REQ_INVALID_REQUEST,
-                        apr_psprintf(ctx->pool, "member 'cidrs': entry %lu "
-                                     "'%s': %s", (unsigned long)i + 1,
-                                     echo_text(ctx->pool,
-                                               json_string_value(item),
-                                               json_string_length(item)),
-                                     bearer_cidr_reason(st)));
-        }
-        bearer_cidr_pack(&c, packed + i * BEARER_CIDR_BYTES);
+    status = take_strings(ctx, value, "cidrs", BEARER_CIDRS_MAX, 1, add_cidr,
+                          packed);
+    if (status != BEARER_REQ_OK) {
+        return status;
     }
     ctx->out->cidrs = packed;
-    ctx->out->cidr_count = n;
+    ctx->out->cidr_count = json_array_size(value);
     return BEARER_REQ_OK;
 }
 

@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 
+#include "bearer_form.h"
 #include "bearer_subject.h"
 #include "bearer_token.h"
 
@@ -15,52 +16,19 @@
 
 static const char key_label[] = "mod_bearer subject v1";
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-/* Decodes s[0..len) ('+' is a space, %XX an octet) into out, stopping
- * with TOO_LONG past cap bytes. */
+/* The parameter's value decoded into out ('+' is a space, %XX an octet:
+ * the form decoder), stopping with TOO_LONG past cap bytes. */
 static bearer_subject_query_status decode(const char *s, size_t len,
                                           char *out, size_t cap,
                                           size_t *out_len)
 {
-    size_t i, n = 0;
+    size_t n = bearer_form_decode_to(s, len, out, cap);
 
-    for (i = 0; i < len; i++) {
-        int c = (unsigned char)s[i];
-
-        if (c == '%') {
-            int hi, lo;
-
-            if (i + 2 >= len) {
-                return BEARER_SUBJECT_Q_BAD_ESCAPE;
-            }
-            hi = hex_value((unsigned char)s[i + 1]);
-            lo = hex_value((unsigned char)s[i + 2]);
-            if (hi < 0 || lo < 0) {
-                return BEARER_SUBJECT_Q_BAD_ESCAPE;
-            }
-            c = hi * 16 + lo;
-            i += 2;
-        }
-        else if (c == '+') {
-            c = ' ';
-        }
-        if (n == cap) {
-            return BEARER_SUBJECT_Q_TOO_LONG;
-        }
-        out[n++] = (char)c;
+    if (n == BEARER_FORM_DECODE_BAD) {
+        return BEARER_SUBJECT_Q_BAD_ESCAPE;
+    }
+    if (n == BEARER_FORM_DECODE_TOO_LONG) {
+        return BEARER_SUBJECT_Q_TOO_LONG;
     }
     *out_len = n;
     return BEARER_SUBJECT_Q_OK;
