@@ -183,43 +183,47 @@ $seeds{fleet_record} = [
 
 # --- mc_reply: byte 0 mode (bits 0-1: 0/1 raw, 2/3 built; bit 2 flush
 #     first; bit 3 version probe last; bits 4-5 damage), byte 1 requests
-#     - 1, a byte a request (mod 3: gets, store, incr; +4 the use
-#     counter's key; +64 a small value_max), the piece pattern, the bytes;
-#     see fuzz/mc_reply.c ---------------------------------------------------
-my $uses_a = 'bearer:uses:AqdBWqtXER5NvTj5u8BJmQ';
+#     - 1, a byte a request (mod 3: mg, store, incr; +4 the largest
+#     opaques, 4294967295 - index, instead of the index; +64 a small
+#     value_max), the piece pattern, the bytes; see fuzz/mc_reply.c -------
 my $record = "\x01" . $entries[1] . ('M' x 32);     # what a record looks like
 sub mc { my ($mode, $ops, $pattern, $bytes) = @_;
          chr($mode) . chr(@$ops - 1) . pack('C*', @$ops) . chr($pattern) . $bytes }
 $seeds{mc_reply} = [
-    mc(0, [0], 1, "VALUE $key_a 0 " . length($record) . " 12345\r\n$record\r\nEND\r\n"),
-    mc(0, [0], 7, "END\r\n"),
-    mc(0, [0], 3, "VALUE $key_a 1 5\r\nhello\r\nEND\r\n"),
+    mc(0, [0], 1, "VA " . length($record) . " c12345 O0\r\n$record\r\n"),
+    mc(0, [0], 7, "EN O0\r\n"),
+    mc(0, [0], 3, "VA 5 O0 c1 W\r\nhello\r\n"),
     mc(0, [1, 1, 1, 1], 5, "STORED\r\nNOT_STORED\r\nEXISTS\r\nNOT_FOUND\r\n"),
     mc(0, [5, 2, 2, 2], 16, "42\r\nNOT_FOUND\r\nCLIENT_ERROR cannot increment "
                             . "or decrement non-numeric value\r\n"
                             . "18446744073709551615\r\n"),
-    mc(12, [0, 12, 1, 5], 3, "OK\r\nVALUE $key_a 0 5 7\r\nhello\r\nEND\r\n"
-                              . "VALUE $uses_a 0 1 8\r\n3\r\nEND\r\n"
+    mc(12, [0, 12, 1, 5], 3, "OK\r\nVA 5 c7 O0\r\nhello\r\n"
+                              . "VA 1 c8 O4294967294\r\n3\r\n"
                               . "STORED\r\n4\r\nVERSION 1.6.18\r\n"),
     mc(0, [1], 2, "SERVER_ERROR out of memory storing object\r\n"),
     mc(0, [0], 2, "ERROR\r\n"),
+    mc(0, [0], 2, "EN\r\n"),
     mc(0, [1], 2, "CLIENT_ERROR bad data chunk\r\n"),
     mc(0, [1, 1], 2, "DELETED\r\nTOUCHED\r\n"),
-    mc(0, [66], 1, "VALUE $key_a 0 40 1\r\n" . ('v' x 40) . "\r\nEND\r\n"),
+    mc(0, [66], 1, "VA 40 c1 O0\r\n" . ('v' x 40) . "\r\n"),
     mc(8, [1], 1, "STORED\r\nVERSION " . ('x' x 503) . "\r\n"),
     mc(8, [1], 9, "STORED\r\nVERSION " . ('x' x 504) . "\r\n"),
-    mc(0, [0], 4, "VALUE $key_a 0 1 18446744073709551616\r\nx\r\nEND\r\n"),
-    mc(0, [0], 4, "VALUE $key_a 0 5\r\nhelloEND\r\n"),
-    mc(0, [0], 4, "VALUE bearer:9mLJerLdylE9TOYkK6sW3g 0 5\r\nhello\r\nEND\r\n"),
-    mc(0, [0], 4, "VALUE $key_a 0 1048577\r\n"),
+    mc(0, [0], 4, "VA 1 c18446744073709551616 O0\r\nx\r\n"),
+    mc(0, [0], 4, "VA 5 c1 O0\r\nhelloEN O0\r\n"),
+    mc(0, [0, 0], 4, "EN O1\r\nEN O0\r\n"),
+    mc(0, [0], 4, "VA 1048577 c1 O0\r\n"),
+    mc(0, [0], 4, "VA 5 c1 c1 O0\r\nhello\r\n"),
+    mc(0, [0], 4, "VA 5 c1  O0\r\nhello\r\n"),
+    mc(0, [0], 4, "VA 5 c1 O00\r\nhello\r\n"),
     mc(0, [1], 1, "STORED\0junk\r\n"),
-    # built: a hit with flags, length 32 and cas; STORED; a 64-bit count
-    (map { mc($_, [0, 1, 2], 3, "\x19" . ("\0" x 7) . "\x2a" . "\0\x20"
-                                 . ("\x01" x 8) . ('d' x 32) . "\0\x03"
+    # built: a hit with its flags in the other order and X, length 32 and
+    # a 64-bit cas; STORED; a 64-bit count
+    (map { mc($_, [0, 1, 2], 3, "\x79" . ("\x01" x 8) . "\0\x20"
+                                 . ('d' x 32) . "\0\x03"
                                  . ("\xff" x 8) . "\0\x30\x41") }
          2, 0x12, 0x22, 0x32),
-    mc(0x0e, [0, 0, 12, 66, 1, 2, 5, 4], 1, "\x01\x00\x10" . ('r' x 16)
-                                            . "\x11\x00\x05" . ("\xee" x 8)
+    mc(0x0e, [0, 0, 12, 66, 1, 2, 5, 4], 1, "\x01\x05\x00\x10" . ('r' x 16)
+                                            . "\x88\x07\x00\x05"
                                             . "uses!\x02\x03\x04\x05\x06"),
 ];
 

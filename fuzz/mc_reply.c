@@ -10,9 +10,10 @@
  *            flush_all; bit 3: it ends with a version probe (mc_batch.c
  *            sends both itself); bits 4-5: how built answers are damaged
  *   byte 1   how many requests (1-8)
- *   next     one byte a request: 0-2 gets, add/set/cas, incr (mod 3);
- *            bit 2 the use counter's key instead of the token's; bit 6 a
- *            small value_max (so that skipping values is reached cheaply)
+ *   next     one byte a request: 0-2 mg, add/set/cas, incr (mod 3);
+ *            the mg's opaque is its index in the batch, or with bit 2
+ *            4294967295 minus it (the largest); bit 6 a small value_max
+ *            (so that skipping values is reached cheaply)
  *   next     the piece pattern: how the bytes arrive in the second read
  *   rest     the bytes the server sends (raw), or what to build them from
  *
@@ -24,10 +25,12 @@
  *    give the same results: the same answers, the same errors, the same
  *    bytes consumed after each answer;
  *  - the results agree with an independent model of the protocol written
- *    here from memcached's protocol.txt (strict grammar; numbers in
- *    range; lines of at most BEARER_MC_LINE_MAX - 1 bytes; an error is
- *    APR_EOF only when the bytes ran out before the answer could be
- *    judged);
+ *    here from memcached's protocol.txt (strict grammar: the meta
+ *    answers' flags each once, O exactly the opaque sent, c a 64-bit
+ *    number and required on VA, other flags read past; ERROR or a bare EN
+ *    to a mg is APR_ENOTIMPL; numbers in range; lines of at most
+ *    BEARER_MC_LINE_MAX - 1 bytes; an error is APR_EOF only when the
+ *    bytes ran out before the answer could be judged);
  *  - answers built from the input read back exactly as built;
  *  - a value is kept only when at most value_max bytes, NUL-terminated,
  *    in the pool; everything else is skipped.
@@ -42,8 +45,6 @@
 #include "bearer_mc_reply.h"
 #include "fuzz.h"
 
-#define TOKEN_KEY "bearer:AqdBWqtXER5NvTj5u8BJmQ"
-#define USES_KEY  "bearer:uses:AqdBWqtXER5NvTj5u8BJmQ"
 #define STEPS_MAX 10                /* flush + 8 requests + version */
 #define STREAM_MAX 65536
 
@@ -51,7 +52,7 @@ static apr_pool_t *root;
 
 typedef struct {
     bearer_mc_reply_kind kind;
-    const char *key;
+    uint32_t opaque;
     apr_size_t value_max;
 } request;
 
@@ -125,7 +126,7 @@ static int read_batch(const request *reqs, int nreqs,
 
         memset(&r, 0, sizeof(r));
         r.kind = reqs[i].kind;
-        r.key = reqs[i].key;
+        r.opaque = reqs[i].opaque;
         r.value_max = reqs[i].value_max;
         memset(&out[i], 0, sizeof(out[i]));
         out[i].rv = bearer_mc_read_reply(&rd, pool, &r);
@@ -224,11 +225,58 @@ static int model_number(const unsigned char *l, size_t n, size_t *p,
     return *p > start;
 }
 
+/* The flags of a meta answer from l[p]: (" " flag)* to the end of the
+ * line, a flag a letter and the bytes up to the next space. 1 if they are
+ * well formed, none repeats, O is there and its digits are exactly the
+ * decimal of opaque, and (when want_cas) c is there with a 64-bit number
+ * into *cas. */
+static int model_flags(const unsigned char *l, size_t n, size_t p,
+                       uint32_t opaque, int want_cas, uint64_t *cas)
+{
+    char want[16];
+    int seen[256] = { 0 };
+    int has_o = 0, has_c = 0;
+
+    snprintf(want, sizeof(want), "%lu", (unsigned long)opaque);
+    while (p < n) {
+        size_t q, end;
+        unsigned char letter;
+
+        if (l[p] != ' ' || p + 1 >= n) {
+            return 0;
+        }
+        p++;
+        letter = l[p];
+        if (!((letter >= 'a' && letter <= 'z')
+              || (letter >= 'A' && letter <= 'Z')) || seen[letter]++) {
+            return 0;
+        }
+        for (end = p + 1; end < n && l[end] != ' '; end++) {
+        }
+        if (letter == 'O') {
+            if (end - p - 1 != strlen(want)
+                    || memcmp(l + p + 1, want, strlen(want)) != 0) {
+                return 0;
+            }
+            has_o = 1;
+        }
+        else if (letter == 'c') {
+            q = p + 1;
+            if (!model_number(l, n, &q, UINT64_MAX, cas) || q != end) {
+                return 0;
+            }
+            has_c = 1;
+        }
+        p = end;
+    }
+    return has_o && (has_c || !want_cas);
+}
+
 static void model_step(model *m, const request *rq, outcome *o)
 {
     const unsigned char *l;
-    size_t n, p, klen;
-    uint64_t flags, bytes;
+    size_t n, p;
+    uint64_t bytes, cas;
 
     memset(o, 0, sizeof(*o));
     o->rv = model_line(m, &l, &n);
@@ -238,23 +286,21 @@ static void model_step(model *m, const request *rq, outcome *o)
     o->rv = APR_EGENERAL;
     switch (rq->kind) {
     case BEARER_MC_REPLY_VALUE:
-        if (is(l, n, "END")) {
+        if (is(l, n, "ERROR") || is(l, n, "EN")) {
+            o->rv = APR_ENOTIMPL;
+            return;
+        }
+        if (starts(l, n, "EN ")) {
+            if (!model_flags(l, n, 2, rq->opaque, 0, &cas)) {
+                return;
+            }
             o->status = BEARER_MC_NOT_FOUND;
             break;
         }
-        klen = strlen(rq->key);
-        if (!starts(l, n, "VALUE ") || n < 6 + klen + 1
-                || memcmp(l + 6, rq->key, klen) != 0 || l[6 + klen] != ' ') {
-            return;
-        }
-        p = 6 + klen + 1;
-        if (!model_number(l, n, &p, UINT32_MAX, &flags) || p >= n
-                || l[p++] != ' '
-                || !model_number(l, n, &p, BEARER_MC_ITEM_MAX, &bytes)) {
-            return;
-        }
-        if (p < n && (l[p++] != ' ' || !model_number(l, n, &p, UINT64_MAX,
-                                                     &o->cas) || p != n)) {
+        p = 3;
+        if (!starts(l, n, "VA ")
+                || !model_number(l, n, &p, BEARER_MC_ITEM_MAX, &bytes)
+                || !model_flags(l, n, p, rq->opaque, 1, &o->cas)) {
             return;
         }
         if (m->len - m->pos < bytes) {
@@ -275,14 +321,6 @@ static void model_step(model *m, const request *rq, outcome *o)
             return;
         }
         if (n != 0) {
-            o->rv = APR_EGENERAL;
-            return;
-        }
-        o->rv = model_line(m, &l, &n);
-        if (o->rv != APR_SUCCESS) {
-            return;
-        }
-        if (!is(l, n, "END")) {
             o->rv = APR_EGENERAL;
             return;
         }
@@ -398,39 +436,51 @@ static size_t build(const request *reqs, int nreqs, source *src,
         memset(o, 0, sizeof(*o));
         o->rv = APR_SUCCESS;
         switch (reqs[i].kind) {
-        case BEARER_MC_REPLY_VALUE:
+        case BEARER_MC_REPLY_VALUE: {
+            /* the flags memcached gives back, in an order of the input's
+             * choosing, and maybe ones it adds on its own */
+            char opq[24], cas[32];
+            const char *flags[4];
+            int nflags = 0, f;
+
+            snprintf(opq, sizeof(opq), " O%lu",
+                     (unsigned long)reqs[i].opaque);
             if (choice % 4 == 0) {
                 o->status = BEARER_MC_NOT_FOUND;
-                at = put(buf, at, "END\r\n");
+                at = put(buf, at, "EN");
+                at = put(buf, at, opq);
+                if (choice & 8) {
+                    at = put(buf, at, " W");
+                }
+                at = put(buf, at, "\r\n");
                 break;
             }
+            o->cas = choice & 16 ? take64(src) : take(src);
+            snprintf(cas, sizeof(cas), " c%llu", (unsigned long long)o->cas);
+            flags[nflags++] = choice & 32 ? opq : cas;
+            flags[nflags++] = choice & 32 ? cas : opq;
+            if (choice & 8) {
+                flags[nflags++] = choice & 64 ? " X" : " t-1";
+            }
+            if (choice & 128) {
+                flags[nflags++] = " Z";
+            }
             {
-                uint64_t flags = choice & 8 ? take64(src) & 0xffffffffu : 0;
                 size_t bytes = take(src) << 8;
                 size_t k;
+                char head[32];
 
                 bytes = (bytes | take(src)) % (reqs[i].value_max + 64);
-                o->cas = choice & 16 ? take64(src) : 0;
-                if (choice & 16) {
-                    snprintf(num, sizeof(num), " %llu",
-                             (unsigned long long)o->cas);
+                snprintf(head, sizeof(head), "VA %zu", bytes);
+                at = put(buf, at, head);
+                for (f = 0; f < nflags; f++) {
+                    at = put(buf, at, flags[f]);
                 }
-                else {
-                    num[0] = '\0';
-                }
-                at = put(buf, at, "VALUE ");
-                at = put(buf, at, reqs[i].key);
-                {
-                    char head[96];
-
-                    snprintf(head, sizeof(head), " %llu %zu%s\r\n",
-                             (unsigned long long)flags, bytes, num);
-                    at = put(buf, at, head);
-                }
-                if (at + bytes + 7 > STREAM_MAX) {
+                at = put(buf, at, "\r\n");
+                if (at + bytes + 2 > STREAM_MAX) {
                     return STREAM_MAX + 1;
                 }
-                /* the data: input bytes, lines and END included */
+                /* the data: input bytes, lines and EN included */
                 for (k = 0; k < bytes; k++) {
                     buf[at + k] = (unsigned char)take(src);
                 }
@@ -443,9 +493,10 @@ static size_t build(const request *reqs, int nreqs, source *src,
                     o->status = BEARER_MC_BAD_VALUE;
                 }
                 at += bytes;
-                at = put(buf, at, "\r\nEND\r\n");
+                at = put(buf, at, "\r\n");
             }
             break;
+        }
         case BEARER_MC_REPLY_STORE: {
             static const char *const words[] = {
                 "STORED", "NOT_STORED", "EXISTS", "NOT_FOUND"
@@ -551,7 +602,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (mode & 4) {
         reqs[nreqs].kind = BEARER_MC_REPLY_FLUSH;
-        reqs[nreqs].key = NULL;
+        reqs[nreqs].opaque = 0;
         reqs[nreqs++].value_max = 0;
     }
     for (i = 0; i < nops; i++) {
@@ -561,12 +612,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         };
 
         reqs[nreqs].kind = kinds[d % 3];
-        reqs[nreqs].key = d & 4 ? USES_KEY : TOKEN_KEY;
+        /* as mc_batch.c numbers its ops (the flush is not one of them) */
+        reqs[nreqs].opaque = d & 4 ? 4294967295u - (uint32_t)i : (uint32_t)i;
         reqs[nreqs++].value_max = d & 64 ? 16 : BEARER_RECORD_MAX;
     }
     if (mode & 8) {
         reqs[nreqs].kind = BEARER_MC_REPLY_VERSION;
-        reqs[nreqs].key = NULL;
+        reqs[nreqs].opaque = 0;
         reqs[nreqs++].value_max = 0;
     }
     pattern = data[pos++];

@@ -1,22 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * bearer_mc_reply.h - reading memcached's answers (text protocol): the
- * framing and the meaning of each answer, apart from the sockets they
- * arrive on. mc_batch.c hands a reader its bytes through a recv callback
- * (a socket wait clipped to the batch's deadline); the unit tests and the
- * fuzzer hand it scripted bytes in pieces of their choosing.
+ * bearer_mc_reply.h - reading memcached's answers (text protocol, and
+ * the meta protocol's mg for reads): the framing and the meaning of each
+ * answer, apart from the sockets they arrive on. mc_batch.c hands a
+ * reader its bytes through a recv callback (a socket wait clipped to the
+ * batch's deadline); the unit tests and the fuzzer hand it scripted bytes
+ * in pieces of their choosing.
  *
  * Framing: answer lines end in CRLF and hold at most BEARER_MC_LINE_MAX - 1
  * bytes, none of them NUL; a value is a data block of exactly the length
- * its VALUE line announced, then CRLF. Numbers are decimal digits only:
- * flags 32-bit, bytes at most BEARER_MC_ITEM_MAX, cas and counters 64-bit
- * unsigned; a number out of its range makes the line no answer. The
- * answers mod_bearer reads, one per request in the order asked:
+ * its VA line announced, then CRLF. Numbers are decimal digits only:
+ * bytes at most BEARER_MC_ITEM_MAX, cas and counters 64-bit unsigned; a
+ * number out of its range makes the line no answer. The answers
+ * mod_bearer reads, one per request in the order asked:
  *
- *   to "gets <key>"        VALUE <key> <flags> <bytes> [<cas>] CRLF
- *                          <bytes bytes> CRLF END CRLF   -> OK, data, cas
+ *   to "mg <key> v c O<n>" VA <bytes> <flags> CRLF
+ *                          <bytes bytes> CRLF            -> OK, data, cas
  *                          (over value_max bytes: skipped -> BAD_VALUE)
- *                          END CRLF                      -> NOT_FOUND
+ *                          EN <flags> CRLF               -> NOT_FOUND
+ *                          ERROR, or EN alone            -> APR_ENOTIMPL
+ *                          (no meta commands; or a memcached before 1.6.18,
+ *                          which gives no opaque back on a miss)
  *   to add / set / cas     STORED                        -> OK
  *                          NOT_STORED, EXISTS, NOT_FOUND -> NOT_FOUND
  *   to "incr <key> <n>"    <decimal>                     -> OK, number
@@ -26,9 +30,17 @@
  *   to flush_all           OK
  *   to version             VERSION ...
  *
- * Anything else (ERROR, SERVER_ERROR, another key, a line too long, a
- * data block without its CRLF) is a broken answer: the connection is out
- * of step and must not be used again.
+ * <flags> of VA and EN: one or more, each a space then a letter and the
+ * non-space bytes after it, in any order. O<n> must be there, exactly the
+ * opaque sent (the decimal n, as written): the key is not echoed, so the
+ * opaque is what ties an answer to its request. VA must carry c<cas>.
+ * Other flags are read past (memcached adds W, X, Z to some answers).
+ * A flag repeated, an empty flag (two spaces, a trailing space) or one
+ * that does not start with a letter is no answer.
+ *
+ * Anything else (SERVER_ERROR, CLIENT_ERROR to a mg, another opaque, a
+ * line too long, a data block without its CRLF) is a broken answer: the
+ * connection is out of step and must not be used again.
  *
  * APR pools only (no httpd headers); values are copied into the caller's
  * pool.
@@ -56,7 +68,7 @@ typedef enum {
 
 /* What answer to expect: what the request was. */
 typedef enum {
-    BEARER_MC_REPLY_VALUE,      /* gets <key> */
+    BEARER_MC_REPLY_VALUE,      /* mg <key> v c O<opaque> */
     BEARER_MC_REPLY_STORE,      /* add, set, cas */
     BEARER_MC_REPLY_INCR,       /* incr */
     BEARER_MC_REPLY_FLUSH,      /* flush_all */
@@ -78,14 +90,14 @@ typedef struct {
 typedef struct {
     /* what was asked */
     bearer_mc_reply_kind kind;
-    const char *key;                /* VALUE: the key asked for */
+    apr_uint32_t opaque;            /* VALUE: the O flag sent with the mg */
     apr_size_t value_max;           /* VALUE: longer values are skipped */
     /* the answer */
     bearer_mc_status status;
     unsigned char *data;            /* VALUE: data_len bytes + a NUL, in the
                                        pool */
     apr_size_t data_len;
-    apr_uint64_t cas;               /* VALUE: its cas unique (0 if none) */
+    apr_uint64_t cas;               /* VALUE: its cas unique (the c flag) */
     apr_uint64_t number;            /* INCR: the new value */
 } bearer_mc_reply;
 
@@ -105,10 +117,12 @@ apr_status_t bearer_mc_read_line(bearer_mc_reader *rd,
 apr_status_t bearer_mc_read_exact(bearer_mc_reader *rd, char *dest,
                                   apr_size_t len);
 
-/* Reads the whole answer to one request (reply->kind, key, value_max set
+/* Reads the whole answer to one request (reply->kind, opaque, value_max set
  * by the caller). APR_SUCCESS when the exchange completed (reply->status
  * says how); otherwise the connection is no longer usable: APR_EGENERAL
- * for a broken answer, or the recv callback's error, or APR_EOF. */
+ * for a broken answer, APR_ENOTIMPL for a server without the meta
+ * protocol as mod_bearer needs it (VALUE only), or the recv callback's
+ * error, or APR_EOF. */
 apr_status_t bearer_mc_read_reply(bearer_mc_reader *rd, apr_pool_t *pool,
                                   bearer_mc_reply *reply);
 

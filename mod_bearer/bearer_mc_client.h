@@ -31,7 +31,7 @@
 #include "bearer_mc_reply.h"        /* bearer_mc_status; the answers' parser */
 
 typedef enum {
-    BEARER_MC_GET,              /* sent as "gets": sets cas */
+    BEARER_MC_GET,              /* sent as "mg <key> v c O<n>": sets cas */
     BEARER_MC_ADD,
     BEARER_MC_SET,
     BEARER_MC_CAS,              /* set only if unchanged since a GET (cas) */

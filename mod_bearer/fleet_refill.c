@@ -22,7 +22,7 @@
  *            becomes "done <start>" for DONE_SECONDS, so the other hosts
  *            know the work is done and do not repeat it.
  *   list     "lru_crawler metadump all" on every other live server of the
- *            vhost's list; each listed token key read back with "gets"
+ *            vhost's list; each listed token key read back with "mg"
  *            and opened with the secret (a value that does not open is
  *            never copied).
  *   write    tombstones first, then live tokens it should hold and their

@@ -28,15 +28,25 @@ static apr_int64_t exptime_of(apr_int64_t expires_at)
     return rel > RELATIVE_EXPTIME_MAX ? expires_at : rel;
 }
 
+/* The opaque an op's mg carries: its index in the batch's ops, so each
+ * answer on a connection names the op it answers (unique among them). */
+static apr_uint32_t opaque_of(int index)
+{
+    return (apr_uint32_t)index;
+}
+
 static const char *command_of(apr_pool_t *p, const bearer_mc_op *op,
-                              apr_size_t *len)
+                              int index, apr_size_t *len)
 {
     const char *cmd = NULL;
 
     switch (op->kind) {
     case BEARER_MC_GET:
-        /* gets: the answer carries the cas unique a repair can use */
-        cmd = apr_pstrcat(p, "gets ", op->key, "\r\n", NULL);
+        /* mg, not gets: the answer does not echo the key and has no END
+         * line; v the value, c the cas unique a repair can use, O ties
+         * the answer to this op (a miss gives it back too) */
+        cmd = apr_psprintf(p, "mg %s v c O%u\r\n", op->key,
+                           (unsigned)opaque_of(index));
         break;
     case BEARER_MC_ADD:
     case BEARER_MC_SET:
@@ -136,7 +146,7 @@ static apr_status_t read_lines(bearer_mc_conn *c, apr_pool_t *pool,
  * completed (the status says how), an error when the connection is no
  * longer usable. */
 static apr_status_t read_answer(bearer_mc_conn *c, apr_pool_t *pool,
-                                bearer_mc_op *op)
+                                bearer_mc_op *op, int index)
 {
     bearer_mc_reply reply;
     apr_status_t rv;
@@ -148,7 +158,7 @@ static apr_status_t read_answer(bearer_mc_conn *c, apr_pool_t *pool,
     reply.kind = op->kind == BEARER_MC_GET ? BEARER_MC_REPLY_VALUE
                  : op->kind == BEARER_MC_INCR ? BEARER_MC_REPLY_INCR
                  : BEARER_MC_REPLY_STORE;
-    reply.key = op->key;
+    reply.opaque = opaque_of(index);
     reply.value_max = op->value_max;
     rv = bearer_mc_read_reply(&c->rd, pool, &reply);
     if (rv != APR_SUCCESS) {
@@ -227,7 +237,7 @@ static void plan_bytes(batch *b, int k)
     lens = apr_palloc(b->pool, sizeof(*lens) * (apr_size_t)(bk->nops + 1));
     for (i = 0; i < b->nops; i++) {
         if (b->ops[i].server == k) {
-            cmds[n] = command_of(b->pool, &b->ops[i], &len);
+            cmds[n] = command_of(b->pool, &b->ops[i], i, &len);
             lens[n] = len;
             total += len;
             n++;
@@ -382,7 +392,7 @@ static apr_status_t read_server_answers(batch *b, int k)
         if (op->server != k) {
             continue;
         }
-        rv = read_answer(c, b->pool, op);
+        rv = read_answer(c, b->pool, op, i);
         if (rv != APR_SUCCESS) {
             op->status = BEARER_MC_FAILED;
         }
@@ -414,6 +424,13 @@ static void read_from(batch *b, int k)
             return;
         }
         rv = read_server_answers(b, k);
+    }
+    if (rv == APR_ENOTIMPL) {
+        /* no APR error text: "not implemented on this platform" would
+         * mislead; the reason says it all */
+        server_failed(b, k, APR_SUCCESS, "does not know the meta protocol "
+                      "(mg): memcached 1.6.18 or later is needed");
+        return;
     }
     if (rv != APR_SUCCESS) {
         server_failed(b, k, rv,

@@ -7,6 +7,8 @@
  */
 #include <string.h>
 
+#include <apr_strings.h>
+
 #include "bearer_mc_reply.h"
 
 void bearer_mc_reader_init(bearer_mc_reader *rd, bearer_mc_recv_fn recv,
@@ -137,50 +139,100 @@ static int parse_number(const char *p, const char **end, apr_uint64_t max,
     return p > start;
 }
 
-/* Parses "VALUE <key> <flags> <bytes> [<cas unique>]" for our key: flags
- * 32-bit, bytes within memcached's item limit, cas 64-bit. -1 if it is
- * not that. */
-static apr_int64_t value_length(const char *line, const char *key,
-                                apr_uint64_t *cas)
+/* The flags of a meta answer, after its code (and size): " <flag>"*, each
+ * flag a letter and the non-space bytes after it. Sets *cas from "c" and
+ * checks "O" against the opaque asked with; others (memcached adds W, X,
+ * Z to some answers, later versions may add more) are read past. 0 if
+ * the flags are malformed (an empty flag: two spaces or a trailing
+ * space; a flag that is not a letter; one repeated), if "O" is missing or
+ * is not the opaque, or if want_cas and "c" is missing or is not a 64-bit
+ * number. */
+static int meta_flags(const char *p, apr_uint32_t opaque, int want_cas,
+                      apr_uint64_t *cas)
 {
-    apr_size_t klen = strlen(key);
-    const char *p;
-    apr_uint64_t flags, bytes;
+    apr_uint64_t seen = 0;          /* a bit a letter: A-Z 0-25, a-z 26-51 */
+    char expected[16];
+    apr_size_t elen;
+    int got_opaque = 0, got_cas = 0;
 
-    if (strncmp(line, "VALUE ", 6) != 0 || strncmp(line + 6, key, klen) != 0
-            || line[6 + klen] != ' ') {
-        return -1;
-    }
-    p = line + 6 + klen + 1;
-    if (!parse_number(p, &p, 0xFFFFFFFFu, &flags) || *p != ' '
-            || !parse_number(p + 1, &p, BEARER_MC_ITEM_MAX, &bytes)) {
-        return -1;
-    }
-    *cas = 0;
-    if (*p == ' ') {
-        if (!parse_number(p + 1, &p, APR_UINT64_MAX, cas)) {
-            return -1;
+    elen = (apr_size_t)apr_snprintf(expected, sizeof(expected), "%u",
+                                    (unsigned)opaque);
+    while (*p != '\0') {
+        const char *tok, *end;
+        apr_size_t tlen;
+        int bit;
+
+        if (*p != ' ') {
+            return 0;
         }
+        tok = p + 1;
+        end = strchr(tok, ' ');
+        if (!end) {
+            end = tok + strlen(tok);
+        }
+        tlen = (apr_size_t)(end - tok);
+        if (*tok >= 'A' && *tok <= 'Z') {
+            bit = *tok - 'A';
+        }
+        else if (*tok >= 'a' && *tok <= 'z') {
+            bit = 26 + (*tok - 'a');
+        }
+        else {
+            return 0;               /* an empty flag, or not a letter */
+        }
+        if (seen & ((apr_uint64_t)1 << bit)) {
+            return 0;
+        }
+        seen |= (apr_uint64_t)1 << bit;
+        if (*tok == 'O') {
+            /* exactly what was sent: no sign, no leading zero */
+            if (tlen - 1 != elen || memcmp(tok + 1, expected, elen) != 0) {
+                return 0;
+            }
+            got_opaque = 1;
+        }
+        else if (*tok == 'c') {
+            const char *after;
+
+            if (!parse_number(tok + 1, &after, APR_UINT64_MAX, cas)
+                    || after != end) {
+                return 0;
+            }
+            got_cas = 1;
+        }
+        p = end;
     }
-    return *p == '\0' ? (apr_int64_t)bytes : -1;
+    return got_opaque && (got_cas || !want_cas);
 }
 
-/* The answer to "gets": END, or one VALUE with its data block and END. */
+/* The answer to "mg <key> v c O<opaque>": "VA <bytes> <flags>" with its
+ * data block, or "EN <flags>" (grammar in bearer_mc_reply.h). */
 static apr_status_t read_value(bearer_mc_reader *rd, apr_pool_t *pool,
                                bearer_mc_reply *reply, char *line)
 {
-    apr_int64_t bytes;
+    apr_uint64_t bytes;
+    const char *p;
     apr_status_t rv;
 
-    if (strcmp(line, "END") == 0) {
+    /* a server without meta commands; one before 1.6.18, which does not
+     * give the opaque back on a miss */
+    if (strcmp(line, "ERROR") == 0 || strcmp(line, "EN") == 0) {
+        return APR_ENOTIMPL;
+    }
+    if (strncmp(line, "EN ", 3) == 0) {
+        if (!meta_flags(line + 2, reply->opaque, 0, &reply->cas)) {
+            return APR_EGENERAL;
+        }
+        reply->cas = 0;
         reply->status = BEARER_MC_NOT_FOUND;
         return APR_SUCCESS;
     }
-    bytes = value_length(line, reply->key, &reply->cas);
-    if (bytes < 0) {
+    if (strncmp(line, "VA ", 3) != 0
+            || !parse_number(line + 3, &p, BEARER_MC_ITEM_MAX, &bytes)
+            || !meta_flags(p, reply->opaque, 1, &reply->cas)) {
         return APR_EGENERAL;
     }
-    if ((apr_uint64_t)bytes > reply->value_max) {
+    if (bytes > reply->value_max) {
         /* not ours: skip it without holding it */
         rv = bearer_mc_read_exact(rd, NULL, (apr_size_t)bytes);
         reply->status = BEARER_MC_BAD_VALUE;
@@ -196,13 +248,7 @@ static apr_status_t read_value(bearer_mc_reader *rd, apr_pool_t *pool,
     if (rv == APR_SUCCESS) {
         rv = bearer_mc_read_line(rd, line);         /* the data's CRLF */
     }
-    if (rv == APR_SUCCESS && line[0] != '\0') {
-        rv = APR_EGENERAL;
-    }
-    if (rv == APR_SUCCESS) {
-        rv = bearer_mc_read_line(rd, line);
-    }
-    return rv == APR_SUCCESS && strcmp(line, "END") != 0 ? APR_EGENERAL : rv;
+    return rv == APR_SUCCESS && line[0] != '\0' ? APR_EGENERAL : rv;
 }
 
 static apr_status_t read_incr(bearer_mc_reply *reply, const char *line)
