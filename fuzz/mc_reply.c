@@ -27,8 +27,8 @@
  *  - the results agree with an independent model of the protocol written
  *    here from memcached's protocol.txt (strict grammar: the meta
  *    answers' flags each once, O exactly the opaque sent, c a 64-bit
- *    number and required on VA, other flags read past; ERROR or a bare EN
- *    to a mg is APR_ENOTIMPL; numbers in range; lines of at most
+ *    number and required on VA, other flags read past; a bare EN is a
+ *    miss; ERROR to a mg is APR_ENOTIMPL; numbers in range; lines of at most
  *    BEARER_MC_LINE_MAX - 1 bytes; an error is APR_EOF only when the
  *    bytes ran out before the answer could be judged);
  *  - answers built from the input read back exactly as built;
@@ -286,9 +286,13 @@ static void model_step(model *m, const request *rq, outcome *o)
     o->rv = APR_EGENERAL;
     switch (rq->kind) {
     case BEARER_MC_REPLY_VALUE:
-        if (is(l, n, "ERROR") || is(l, n, "EN")) {
+        if (is(l, n, "ERROR")) {
             o->rv = APR_ENOTIMPL;
             return;
+        }
+        if (is(l, n, "EN")) {          /* memcached before 1.6.18 */
+            o->status = BEARER_MC_NOT_FOUND;
+            break;
         }
         if (starts(l, n, "EN ")) {
             if (!model_flags(l, n, 2, rq->opaque, 0, &cas)) {

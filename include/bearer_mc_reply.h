@@ -18,9 +18,9 @@
  *                          <bytes bytes> CRLF            -> OK, data, cas
  *                          (over value_max bytes: skipped -> BAD_VALUE)
  *                          EN <flags> CRLF               -> NOT_FOUND
- *                          ERROR, or EN alone            -> APR_ENOTIMPL
- *                          (no meta commands; or a memcached before 1.6.18,
- *                          which gives no opaque back on a miss)
+ *                          EN alone (memcached before 1.6.18 gives no
+ *                          flags back on a miss)         -> NOT_FOUND
+ *                          ERROR (no meta commands)      -> APR_ENOTIMPL
  *   to add / set / cas     STORED                        -> OK
  *                          NOT_STORED, EXISTS, NOT_FOUND -> NOT_FOUND
  *   to "incr <key> <n>"    <decimal>                     -> OK, number

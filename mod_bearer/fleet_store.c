@@ -289,7 +289,7 @@ void bearer_fleet_fill_op(bearer_mc_op *op, int server, bearer_mc_kind kind,
     op->value_max = BEARER_RECORD_MAX;
 }
 
-/* "gets key" to servers[from..nops) at once, results in ops[from..nops). */
+/* A read of key (mg) from servers[from..nops) at once, results in ops[from..nops). */
 static void run_gets(request_rec *r, const bearer_server_conf *sconf,
                      const char *key, const int *servers, bearer_mc_op *ops,
                      int from, int nops)

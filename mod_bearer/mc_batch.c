@@ -429,7 +429,7 @@ static void read_from(batch *b, int k)
         /* no APR error text: "not implemented on this platform" would
          * mislead; the reason says it all */
         server_failed(b, k, APR_SUCCESS, "does not know the meta protocol "
-                      "(mg): memcached 1.6.18 or later is needed");
+                      "(mg): memcached 1.6 or later is needed");
         return;
     }
     if (rv != APR_SUCCESS) {

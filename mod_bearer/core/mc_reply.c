@@ -214,10 +214,17 @@ static apr_status_t read_value(bearer_mc_reader *rd, apr_pool_t *pool,
     const char *p;
     apr_status_t rv;
 
-    /* a server without meta commands; one before 1.6.18, which does not
-     * give the opaque back on a miss */
-    if (strcmp(line, "ERROR") == 0 || strcmp(line, "EN") == 0) {
+    /* a server without meta commands */
+    if (strcmp(line, "ERROR") == 0) {
         return APR_ENOTIMPL;
+    }
+    /* memcached 1.6.0 to 1.6.17 give no flags back on a miss: a bare EN
+     * is a miss all the same. Taking it costs no safety: any server can
+     * always answer a miss, and hits still carry their opaque. */
+    if (strcmp(line, "EN") == 0) {
+        reply->cas = 0;
+        reply->status = BEARER_MC_NOT_FOUND;
+        return APR_SUCCESS;
     }
     if (strncmp(line, "EN ", 3) == 0) {
         if (!meta_flags(line + 2, reply->opaque, 0, &reply->cas)) {

@@ -17,11 +17,13 @@
 #    cmd_get and get_hits grew by the reads and hits the relay saw.
 # 2. A server that answers ERROR to mg (an old memcached, played by a tiny
 #    perl server) is marked down with the reason (BRR00083: "does not know
-#    the meta protocol (mg): memcached 1.6.18 or later is needed"), and the
+#    the meta protocol (mg): memcached 1.6 or later is needed"), and the
 #    check answers as the outage policy says (stale, token not cached
-#    here: 503 with Retry-After), within the fleet's time bound. The same
-#    for a memcached 1.6.0-1.6.17, which answers a miss with a bare "EN"
-#    (no opaque).
+#    here: 503 with Retry-After), within the fleet's time bound.
+# 3. A memcached 1.6.0-1.6.17 answers a miss with a bare "EN" (no
+#    opaque): read as a miss. A fleet of that server alone, which holds
+#    nothing: the check is 401 (every server answered, none has it), the
+#    server is never marked down, no BRR00083.
 use strict;
 use warnings;
 
@@ -279,7 +281,7 @@ sub fake {
     });
 }
 
-for my $mode ('old', 'bare-en') {
+for my $mode ('old') {
     my $port = fake($mode);
     my $g = BearerTest::Fleet->start(memcached => 0, apaches => 1, recheck => 0,
                                      conf => "BearerMemcache 127.0.0.1:$port");
@@ -291,8 +293,26 @@ for my $mode ('old', 'bare-en') {
         or diag(BearerTest::describe($res));
     $g->requests_within_ok($mark, $TIMEOUT, "$mode: the check");
     my @down = $g->log_lines(0, qr/BRR00083/, qr/127\.0\.0\.1:\Q$port\E/,
-        qr/does not know the meta protocol \(mg\): memcached 1\.6\.18 or later is needed/);
+        qr/does not know the meta protocol \(mg\): memcached 1\.6 or later is needed/);
     is(scalar(@down), 1, "$mode: it is marked down once, with that reason (BRR00083)")
         or diag($g->error_log(0));
     $g->stop;
 }
+
+{
+    my $port = fake('bare-en');
+    my $g = BearerTest::Fleet->start(memcached => 0, apaches => 1, recheck => 0,
+                                     replicas => 1,
+                                     conf => "BearerMemcache 127.0.0.1:$port");
+    my $mark = $g->time_mark;
+    my $res = $g->check(0, PATH_A, $t);
+    is($res->code, 401, 'bare-en: a check against a memcached 1.6.0-1.6.17 that holds '
+       . 'nothing: 401 (the bare EN is a miss, every server answered)')
+        or diag(BearerTest::describe($res));
+    $g->requests_within_ok($mark, $TIMEOUT, 'bare-en: the check');
+    is(scalar($g->log_lines(0, qr/BRR00083/)), 0,
+       'bare-en: the server is never marked down (no BRR00083)')
+        or diag($g->error_log(0));
+    $g->stop;
+}
+

@@ -288,13 +288,13 @@ START_TEST(value_spacing)
 }
 END_TEST
 
-/* A server without meta commands answers ERROR; one before 1.6.18
- * answers a miss with a bare EN: not a broken answer but a distinct
- * error, so that the server is marked down with that reason. */
+/* A server without meta commands answers ERROR: not a broken answer but
+ * a distinct error, so that the server is marked down with that reason.
+ * One before 1.6.18 answers a miss with a bare EN: a miss. */
 START_TEST(no_meta_protocol)
 {
     expect("ERROR\r\n", VALUE, APR_ENOTIMPL, 0);
-    expect("EN\r\n", VALUE, APR_ENOTIMPL, 0);
+    expect("EN\r\n", VALUE, APR_SUCCESS, BEARER_MC_NOT_FOUND);
     /* only to a mg, only exactly */
     BROKEN("ERROR\r\n", BEARER_MC_REPLY_STORE);
     BROKEN("ERROR \r\n", VALUE);
