@@ -55,4 +55,17 @@ int bearer_mac_keyed(const bearer_mac_key *k, const void *msg, size_t msg_len,
 
 void bearer_mac_key_wipe(bearer_mac_key *k);
 
+/* One piece of a message: the MAC of pieces is the MAC of their
+ * concatenation, without copying them into one buffer. */
+typedef struct {
+    const void *data;           /* may be NULL when len is 0 */
+    size_t len;
+} bearer_mac_piece;
+
+/* HMAC-SHA256(key, pieces[0] || ... || pieces[n - 1]) into mac, keyed
+ * states made for this call, as bearer_mac. 0, or -1 (mac wiped). */
+int bearer_mac_pieces(const unsigned char *key, size_t key_len,
+                      const bearer_mac_piece *pieces, int npieces,
+                      unsigned char mac[BEARER_MAC_BYTES]);
+
 #endif

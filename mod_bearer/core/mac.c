@@ -88,26 +88,34 @@ int bearer_mac_key_init(bearer_mac_key *k, const unsigned char *key,
     return ok ? 0 : -1;
 }
 
-int bearer_mac_keyed(const bearer_mac_key *k, const void *msg, size_t msg_len,
-                     unsigned char mac[32])
+/* The MAC of the concatenation of pieces under k. */
+static int keyed_pieces(const bearer_mac_key *k, const bearer_mac_piece *pieces,
+                        int npieces, unsigned char mac[BEARER_MAC_BYTES])
 {
-    static const unsigned char empty = 0;
     unsigned char inner_hash[SHA256_DIGEST_LENGTH];
     SHA256_CTX ctx;
-    int ok;
+    int ok, i;
 
-    if (k == NULL || !k->ready || (msg == NULL && msg_len != 0)) {
+    if (k == NULL || !k->ready || npieces < 0) {
         OPENSSL_cleanse(mac, BEARER_MAC_BYTES);
         return -1;
     }
-    if (msg == NULL) {
-        msg = &empty;
+    for (i = 0; i < npieces; i++) {
+        if (pieces[i].data == NULL && pieces[i].len != 0) {
+            OPENSSL_cleanse(mac, BEARER_MAC_BYTES);
+            return -1;
+        }
     }
     /* SHA256_Final wipes the block buffer; the chaining value left in ctx
      * is a function of the key and the message, wiped below */
     memcpy(&ctx, k->inner, sizeof(ctx));
-    ok = SHA256_Update(&ctx, msg, msg_len) == 1
-         && SHA256_Final(inner_hash, &ctx) == 1;
+    ok = 1;
+    for (i = 0; ok && i < npieces; i++) {
+        /* an empty piece adds nothing: never hand OpenSSL a NULL */
+        ok = pieces[i].len == 0
+             || SHA256_Update(&ctx, pieces[i].data, pieces[i].len) == 1;
+    }
+    ok = ok && SHA256_Final(inner_hash, &ctx) == 1;
     if (ok) {
         memcpy(&ctx, k->outer, sizeof(ctx));
         ok = SHA256_Update(&ctx, inner_hash, sizeof(inner_hash)) == 1
@@ -122,23 +130,45 @@ int bearer_mac_keyed(const bearer_mac_key *k, const void *msg, size_t msg_len,
     return 0;
 }
 
-int bearer_mac(const unsigned char *key, size_t key_len,
-               const void *msg, size_t msg_len,
-               unsigned char mac[BEARER_MAC_BYTES])
+int bearer_mac_keyed(const bearer_mac_key *k, const void *msg, size_t msg_len,
+                     unsigned char mac[32])
+{
+    bearer_mac_piece piece;
+
+    piece.data = msg;
+    piece.len = msg_len;
+    return keyed_pieces(k, &piece, 1, mac);
+}
+
+int bearer_mac_pieces(const unsigned char *key, size_t key_len,
+                      const bearer_mac_piece *pieces, int npieces,
+                      unsigned char mac[BEARER_MAC_BYTES])
 {
     bearer_mac_key k;
     int rc;
 
-    if ((key == NULL && key_len != 0) || (msg == NULL && msg_len != 0)) {
+    if (key == NULL && key_len != 0) {
+        OPENSSL_cleanse(mac, BEARER_MAC_BYTES);
         return -1;
     }
     rc = bearer_mac_key_init(&k, key, key_len);
     if (rc == 0) {
-        rc = bearer_mac_keyed(&k, msg, msg_len, mac);
+        rc = keyed_pieces(&k, pieces, npieces, mac);
     }
     else {
         OPENSSL_cleanse(mac, BEARER_MAC_BYTES);
     }
     bearer_mac_key_wipe(&k);
     return rc;
+}
+
+int bearer_mac(const unsigned char *key, size_t key_len,
+               const void *msg, size_t msg_len,
+               unsigned char mac[BEARER_MAC_BYTES])
+{
+    bearer_mac_piece piece;
+
+    piece.data = msg;
+    piece.len = msg_len;
+    return bearer_mac_pieces(key, key_len, &piece, 1, mac);
 }

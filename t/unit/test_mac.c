@@ -80,6 +80,51 @@ START_TEST(block_boundaries)
 }
 END_TEST
 
+/* A message in pieces (bearer_mac_pieces): random messages cut at random
+ * places into up to 5 pieces, empty ones and NULL empty ones among them,
+ * give OpenSSL's HMAC of the whole; a NULL piece with a length is
+ * refused with a zeroed MAC. */
+START_TEST(pieces_are_the_whole)
+{
+    unsigned char key[80], msg[300], want[32], got[32], zero[32];
+    int round;
+
+    memset(zero, 0, sizeof(zero));
+    for (round = 0; round < 400; round++) {
+        bearer_mac_piece pieces[5];
+        unsigned char r[8];
+        size_t key_len, msg_len, at = 0;
+        int n, i;
+
+        ck_assert_int_eq(RAND_bytes(r, sizeof(r)), 1);
+        ck_assert_int_eq(RAND_bytes(key, sizeof(key)), 1);
+        ck_assert_int_eq(RAND_bytes(msg, sizeof(msg)), 1);
+        key_len = 1 + r[0] % sizeof(key);
+        msg_len = ((size_t)r[1] << 8 | r[2]) % (sizeof(msg) + 1);
+        n = 1 + r[3] % 5;
+        for (i = 0; i < n; i++) {
+            size_t left = msg_len - at;
+            size_t len = i == n - 1 ? left : (left ? r[4 + i % 4] % (left + 1) : 0);
+
+            pieces[i].data = len || (r[7] & (1u << i)) ? msg + at : NULL;
+            pieces[i].len = len;
+            at += len;
+        }
+        reference_mac(key, key_len, msg, msg_len, want);
+        ck_assert_int_eq(bearer_mac_pieces(key, key_len, pieces, n, got), 0);
+        ck_assert_msg(memcmp(want, got, 32) == 0, "round %d: %d pieces, "
+                      "msg %zu", round, n, msg_len);
+    }
+    {
+        bearer_mac_piece bad[2] = { { msg, 3 }, { NULL, 1 } };
+
+        memset(got, 0xaa, sizeof(got));
+        ck_assert_int_eq(bearer_mac_pieces(key, 16, bad, 2, got), -1);
+        ck_assert(memcmp(got, zero, 32) == 0);
+    }
+}
+END_TEST
+
 /* A key that was never made, or was wiped, answers -1 and a zeroed MAC. */
 START_TEST(unready_key_refused)
 {
@@ -151,6 +196,7 @@ Suite *mac_suite(void)
 
     tcase_add_test(tc, random_keys_and_messages);
     tcase_add_test(tc, block_boundaries);
+    tcase_add_test(tc, pieces_are_the_whole);
     tcase_add_test(tc, unready_key_refused);
     tcase_add_test(tc, threads_share_one_key);
     suite_add_tcase(s, tc);
