@@ -50,25 +50,34 @@ my $load = BearerTest::Load->start(bases => [ $f->url($A, ''), $f->url($B, '') ]
                                    clients => 6, check => PATH_ANY,
                                    revoke_every => 4, settle => $RECHECK + 0.5,
                                    max_seconds => 180);
+# Each phase keeps when its faults were done (event(name) after each), so
+# that a failure can say when its bad answers came.
 my @phases;
+my $events;
 sub phase {
     my ($name, $code) = @_;
     my $t0 = Time::HiRes::time();
+    $events = [];
     $code->();
-    push @phases, [ $name, $t0, Time::HiRes::time() ];
+    push @phases, [ $name, $t0, Time::HiRes::time(), $events ];
 }
+sub event { push @$events, [ $_[0], Time::HiRes::time() ] }
 
 phase('calm' => sub { nap(2) });
 phase('SIGKILL, restart' => sub {
     $f->crash_mc($KILLED);
+    event('SIGKILL');
     nap(3);
     $f->restart_mc($KILLED);        # empty, same port
+    event('restarted');
     nap(3);                         # past the 2 s probe: used again
 });
 phase('SIGSTOP, SIGCONT' => sub {
     $f->pause_mc($STOPPED);
+    event('SIGSTOP');
     nap(5);                         # > the timeout, and two probes
     $f->resume_mc($STOPPED);        # with its old data
+    event('SIGCONT');
     nap(3);
 });
 my $r = $load->stop;
@@ -81,15 +90,25 @@ ok(@minted > 100 && keys(%revoked) > 20, scalar(@minted) . ' tokens minted and '
    . keys(%revoked) . ' revoked by the clients');
 is(join(', ', @{ $r->{bad_exits} }), '', 'each of the 6 client processes ran to the end and exited cleanly');
 
+# A phase with bad answers says in the test's name (shown without
+# -verbose too) which: kind, status, server, how many, when (seconds after
+# the phase began, beside its faults' times) and what the first one got.
+my @servers = map { $f->name($_) } $A, $B;
 for my $p (@phases) {
-    my ($name, $from, $to) = @$p;
+    my ($name, $from, $to, $ev) = @$p;
     my $t = BearerTest::Load::tally($r, $from, $to);
     my @wrong = map { "$_ x $t->{wrong}{$_}" } sort keys %{ $t->{wrong} };
     my $min = int($MIN_RATE * ($to - $from));
+    my @bad = BearerTest::Load::describe_bad($t->{bad}, $from, \@servers, 5);
     ok($t->{requests} >= $min && $t->{failed} == 0 && $t->{status5xx} == 0 && !@wrong,
        sprintf('%s: %d requests (at least %d), %d without an answer, %d 5xx, every answer '
-               . 'as expected', $name, $t->{requests}, $min, $t->{failed}, $t->{status5xx}))
-        or diag("unexpected answers: @wrong");
+               . 'as expected', $name, $t->{requests}, $min, $t->{failed}, $t->{status5xx})
+       . (@bad ? sprintf(' -- FAILED (phase %.2f s, %s): %s', $to - $from,
+                         join(', ', map { sprintf '%s at +%.2f s', $_->[0], $_->[1] - $from } @$ev)
+                         || 'no fault', join(' | ', @bad))
+               : ''))
+        or diag("unexpected answers: @wrong\n" . join "\n",
+                BearerTest::Load::describe_bad($t->{bad}, $from, \@servers, 30));
     ok($t->{requests} && $t->{max} <= $LIMIT,
        sprintf('%s: each request within %.2f s (timeout %d ms + 50 ms + HTTP margin %d ms): '
                . 'the longest took %.2f s (%s)', $name, $LIMIT, $TIMEOUT, HTTP_MARGIN * 1000,

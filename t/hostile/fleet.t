@@ -226,18 +226,40 @@ my $h = BearerTest::Hostile->new(
 
 # ---- the phases --------------------------------------------------------------------
 
+# A failing phase names its seed and its first offending requests and
+# answers in the test's own name (on stdout, where a run without -verbose
+# still shows it), and writes every one of them, with the phase's counts,
+# to t/logs/hostile-fleet-<seed>.txt (no token values: problems are
+# redacted, requests are named by their header names).
 my %run;
+my $problem_file = Apache::Test::vars('t_logs') . "/hostile-fleet-$seed.txt";
+sub phase_problems_ok {
+    my ($phase, $run, $name, @problems) = @_;
+    my $shown = 3;
+    my $ok = is(scalar @problems, 0, $name . (@problems
+        ? " -- FAILED (BEARER_HOSTILE_SEED=$seed; " . @problems . " answers, all in $problem_file): "
+          . join(' | ', @problems[0 .. ($#problems >= $shown ? $shown - 1 : $#problems)])
+        : ''));
+    unless ($ok) {
+        diag(join "\n", @problems[0 .. ($#problems > 19 ? 19 : $#problems)]);
+        if (open my $fh, '>>', $problem_file) {
+            print {$fh} map { "$_\n" } "not ok: $name (seed $seed, $count requests)",
+                $h->report($run, $phase), @problems, '';
+            close $fh;
+        }
+    }
+    return $ok;
+}
+
 sub phase_ok {
     my ($phase, $run, $fivexx_name) = @_;
     diag($_) for $h->report($run, $phase);
     is($run->{answered}, $phase_count{$phase},
        "$phase: $phase_count{$phase} requests sent (seed $seed), each answered");
-    my @fivexx = $h->problems($run, '5xx');
-    is(scalar @fivexx, 0, "$phase: $fivexx_name")
-        or diag(join "\n", @fivexx[0 .. ($#fivexx > 9 ? 9 : $#fivexx)]);
-    my @other = $h->problems($run, 'other');
-    is(scalar @other, 0, "$phase: every answer a 4xx with a precise error, or a success where "
-       . 'one is due; known tokens exactly as they should') or diag(join "\n", @other[0 .. ($#other > 19 ? 19 : $#other)]);
+    phase_problems_ok($phase, $run, "$phase: $fivexx_name", $h->problems($run, '5xx'));
+    phase_problems_ok($phase, $run, "$phase: every answer a 4xx with a precise error, or a success "
+                      . 'where one is due; known tokens exactly as they should',
+                      $h->problems($run, 'other'));
 }
 
 # How many times each server was logged as answering again (BRR00084).

@@ -150,10 +150,18 @@ sub send_raw {
     my ($line) = $head =~ /^([^\r\n]*)/;
     $line = substr($line, 0, 80) . '...' if length $line > 80;
     $res->{bearer_request_line} = $line;
+    # What else was sent, without values: the header names (Host and
+    # Connection are send_raw's), how the body went, and when (the
+    # request's number in the run, its start after the run's, how long
+    # it took), so that a failure says which request it was.
     (my $names = $head) =~ s/^[^\r\n]*\r\n//;
-    $names =~ s/: [^\r\n]*\r\n/,/g;
-    $res->{bearer_request_line} .= " {$names" . ($o{shut} ? ' shut' : '') . ($o{slow} ? ' slow' : '')
-        . ' body ' . length($body // '') . '}' if $ENV{BEARER_HOSTILE_DEBUG};
+    $names =~ s/:[^\r\n]*\r\n/,/g;
+    $names =~ s/[^\x20-\x7e]/?/g;
+    my $run = $self->{run} || {};
+    $res->{bearer_request_line} .= sprintf ' {%s %s%sbody %d; request %d at +%.2f s, took %.2f s}',
+        $host, $names, ($o{shut} ? 'shut, ' : '') . ($o{slow} ? 'slow, ' : ''),
+        length($body // ''), ($run->{sent} // 0) + 1, $t0 - ($run->{started} // $t0),
+        Time::HiRes::time() - $t0;
     if (($res->header('Transfer-Encoding') // '') =~ /chunked/i) {
         my ($in, $out) = ($res->content, '');
         while ($in =~ s/^([0-9a-fA-F]+)[^\n]*\n//) {
@@ -176,7 +184,9 @@ sub problem {
         my $body = substr($res->content // '', 0, 100);
         $body =~ s/[^\x20-\x7e]/?/g;
         $more = ' [' . ($res->{bearer_request_line} // '') . ' => ' . $res->status_line . ', '
-              . ($res->header('Content-Type') // 'no type') . ": $body]";
+              . ($res->header('Content-Type') // 'no type')
+              . (defined $res->header('Retry-After') ? ', Retry-After ' . $res->header('Retry-After') : '')
+              . ": $body]";
     }
     push @{ $self->{run}{problems} }, BearerTest::redact("$cat: $what$more");
     return;
@@ -588,7 +598,7 @@ sub run {
     my $fleet = @{ $self->{known} } > 0;
     my $outage = $self->{outage};
 
-    my $started = Time::HiRes::time();
+    my $started = $run->{started} = Time::HiRes::time();
     for my $i (1 .. $count) {
         my $to = @hosts > 1 ? pick(@hosts) : $hosts[0];
         my $host = $to->{host};
