@@ -90,25 +90,24 @@ ok(@minted > 100 && keys(%revoked) > 20, scalar(@minted) . ' tokens minted and '
    . keys(%revoked) . ' revoked by the clients');
 is(join(', ', @{ $r->{bad_exits} }), '', 'each of the 6 client processes ran to the end and exited cleanly');
 
-# A phase with bad answers says in the test's name (shown without
-# -verbose too) which: kind, status, server, how many, when (seconds after
-# the phase began, beside its faults' times) and what the first one got.
+# A phase with bad answers says which (on STDERR, shown without -verbose
+# too: BearerTest::loud): kind, status, server, how many, when (seconds
+# after the phase began, beside its faults' times), what the first one got.
 my @servers = map { $f->name($_) } $A, $B;
 for my $p (@phases) {
     my ($name, $from, $to, $ev) = @$p;
     my $t = BearerTest::Load::tally($r, $from, $to);
     my @wrong = map { "$_ x $t->{wrong}{$_}" } sort keys %{ $t->{wrong} };
     my $min = int($MIN_RATE * ($to - $from));
-    my @bad = BearerTest::Load::describe_bad($t->{bad}, $from, \@servers, 5);
-    ok($t->{requests} >= $min && $t->{failed} == 0 && $t->{status5xx} == 0 && !@wrong,
-       sprintf('%s: %d requests (at least %d), %d without an answer, %d 5xx, every answer '
-               . 'as expected', $name, $t->{requests}, $min, $t->{failed}, $t->{status5xx})
-       . (@bad ? sprintf(' -- FAILED (phase %.2f s, %s): %s', $to - $from,
-                         join(', ', map { sprintf '%s at +%.2f s', $_->[0], $_->[1] - $from } @$ev)
-                         || 'no fault', join(' | ', @bad))
-               : ''))
-        or diag("unexpected answers: @wrong\n" . join "\n",
-                BearerTest::Load::describe_bad($t->{bad}, $from, \@servers, 30));
+    my $test = sprintf('%s: %d requests (at least %d), %d without an answer, %d 5xx, every '
+                       . 'answer as expected', $name, $t->{requests}, $min, $t->{failed},
+                       $t->{status5xx});
+    ok($t->{requests} >= $min && $t->{failed} == 0 && $t->{status5xx} == 0 && !@wrong, $test)
+        or BearerTest::loud(sprintf('failed: %s; the phase took %.2f s (%s); %s', $test,
+                                    $to - $from, join(', ', map { sprintf '%s at +%.2f s', $_->[0],
+                                                                  $_->[1] - $from } @$ev) || 'no fault',
+                                    @wrong ? "unexpected answers: @wrong:" : 'no unexpected answer'),
+                            BearerTest::Load::describe_bad($t->{bad}, $from, \@servers, 20));
     ok($t->{requests} && $t->{max} <= $LIMIT,
        sprintf('%s: each request within %.2f s (timeout %d ms + 50 ms + HTTP margin %d ms): '
                . 'the longest took %.2f s (%s)', $name, $LIMIT, $TIMEOUT, HTTP_MARGIN * 1000,
