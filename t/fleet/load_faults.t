@@ -24,6 +24,7 @@ use BearerTest;
 use BearerTest::Fleet qw(PATH_ANY PREFORK_ROOM HTTP_MARGIN nap wait_bound);
 use BearerTest::Load;
 use Time::HiRes ();
+use Time::Local ();
 
 my ($A, $B) = (0, 1);
 my $TIMEOUT = 1500;     # ms: BearerMemcacheTimeout
@@ -90,6 +91,27 @@ ok(@minted > 100 && keys(%revoked) > 20, scalar(@minted) . ' tokens minted and '
    . keys(%revoked) . ' revoked by the clients');
 is(join(', ', @{ $r->{bad_exits} }), '', 'each of the 6 client processes ran to the end and exited cleanly');
 
+# What the Apache that gave a bad answer logged while it was at it: its
+# lines of level notice and above, and the ones that name the token, from
+# the request's start to its end (a bad request as tally lists it).
+my %month = (Jan => 0, Feb => 1, Mar => 2, Apr => 3, May => 4, Jun => 5, Jul => 6,
+             Aug => 7, Sep => 8, Oct => 9, Nov => 10, Dec => 11);
+sub log_around {
+    my ($q) = @_;
+    my ($kind, $t0, $code, $failed, $id, undef, $took, $server) = @$q;
+    my @lines;
+    for my $line (split /\n/, $f->error_log($server)) {
+        my ($mon, $d, $h, $mi, $sec, $y, $level) = $line =~
+            /^\[\w+ (\w+) (\d+) (\d+):(\d+):([\d.]+) (\d+)\] \[([^\]]+)\]/ or next;
+        my $at = Time::Local::timelocal(0, $mi, $h, $d, $month{$mon}, $y) + $sec;
+        next if $at < $t0 - 0.01 || $at > $t0 + $took + 0.01;
+        next unless $level !~ /:(?:info|debug|trace\d)$/ || ($id ne '-' && index($line, $id) >= 0);
+        push @lines, sprintf '  +%.3f s %s', $at - $t0, substr($line, 0, 400);
+    }
+    return (sprintf('%s of %s on %s (%s): %d log lines while it ran', $kind, $id, $f->name($server),
+                    $failed ? 'no answer' : $code, scalar @lines), @lines[0 .. ($#lines > 29 ? 29 : $#lines)]);
+}
+
 # A phase with bad answers says which (on STDERR, shown without -verbose
 # too: BearerTest::loud): kind, status, server, how many, when (seconds
 # after the phase began, beside its faults' times), what the first one got.
@@ -107,7 +129,8 @@ for my $p (@phases) {
                                     $to - $from, join(', ', map { sprintf '%s at +%.2f s', $_->[0],
                                                                   $_->[1] - $from } @$ev) || 'no fault',
                                     @wrong ? "unexpected answers: @wrong:" : 'no unexpected answer'),
-                            BearerTest::Load::describe_bad($t->{bad}, $from, \@servers, 20));
+                            BearerTest::Load::describe_bad($t->{bad}, $from, \@servers, 20),
+                            map { log_around($_) } @{ $t->{bad} }[0 .. ($#{ $t->{bad} } > 2 ? 2 : $#{ $t->{bad} })]);
     ok($t->{requests} && $t->{max} <= $LIMIT,
        sprintf('%s: each request within %.2f s (timeout %d ms + 50 ms + HTTP margin %d ms): '
                . 'the longest took %.2f s (%s)', $name, $LIMIT, $TIMEOUT, HTTP_MARGIN * 1000,
