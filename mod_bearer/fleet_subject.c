@@ -67,7 +67,7 @@ int bearer_fleet_subject_fetch(request_rec *r,
     apr_int64_t latest = 0;
 
     all_servers(sconf, ops, BEARER_MC_GET, mkey, NULL, 0, 0);
-    bearer_fleet_run_round(r, sconf, ops, n);
+    bearer_fleet_run_read(r, sconf, ops, n);
     for (i = 0; i < n; i++) {
         bearer_entry_t unused;
         apr_int64_t value = 0;
