@@ -41,6 +41,12 @@ int bearer_fleet_live_quorum(const bearer_server_conf *sconf);
 void bearer_fleet_run_round(request_rec *r, const bearer_server_conf *sconf,
                             bearer_mc_op *ops, int nops);
 
+/* A read of the request: as bearer_fleet_run_round, but in a DELETE a
+ * read after the first batch gets half of what is left, so that the
+ * revocation after its look-ups keeps time for its tombstones. */
+void bearer_fleet_run_read(request_rec *r, const bearer_server_conf *sconf,
+                           bearer_mc_op *ops, int nops);
+
 /* A repair: half of what is left of the budget, none in a DELETE;
  * 0 when not sent. */
 int bearer_fleet_run_repair(request_rec *r, const bearer_server_conf *sconf,

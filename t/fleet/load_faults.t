@@ -24,6 +24,7 @@ use BearerTest;
 use BearerTest::Fleet qw(PATH_ANY PREFORK_ROOM HTTP_MARGIN nap wait_bound);
 use BearerTest::Load;
 use Time::HiRes ();
+use Time::Local ();
 
 my ($A, $B) = (0, 1);
 my $TIMEOUT = 1500;     # ms: BearerMemcacheTimeout
@@ -50,25 +51,34 @@ my $load = BearerTest::Load->start(bases => [ $f->url($A, ''), $f->url($B, '') ]
                                    clients => 6, check => PATH_ANY,
                                    revoke_every => 4, settle => $RECHECK + 0.5,
                                    max_seconds => 180);
+# Each phase keeps when its faults were done (event(name) after each), so
+# that a failure can say when its bad answers came.
 my @phases;
+my $events;
 sub phase {
     my ($name, $code) = @_;
     my $t0 = Time::HiRes::time();
+    $events = [];
     $code->();
-    push @phases, [ $name, $t0, Time::HiRes::time() ];
+    push @phases, [ $name, $t0, Time::HiRes::time(), $events ];
 }
+sub event { push @$events, [ $_[0], Time::HiRes::time() ] }
 
 phase('calm' => sub { nap(2) });
 phase('SIGKILL, restart' => sub {
     $f->crash_mc($KILLED);
+    event('SIGKILL');
     nap(3);
     $f->restart_mc($KILLED);        # empty, same port
+    event('restarted');
     nap(3);                         # past the 2 s probe: used again
 });
 phase('SIGSTOP, SIGCONT' => sub {
     $f->pause_mc($STOPPED);
+    event('SIGSTOP');
     nap(5);                         # > the timeout, and two probes
     $f->resume_mc($STOPPED);        # with its old data
+    event('SIGCONT');
     nap(3);
 });
 my $r = $load->stop;
@@ -81,15 +91,46 @@ ok(@minted > 100 && keys(%revoked) > 20, scalar(@minted) . ' tokens minted and '
    . keys(%revoked) . ' revoked by the clients');
 is(join(', ', @{ $r->{bad_exits} }), '', 'each of the 6 client processes ran to the end and exited cleanly');
 
+# What the Apache that gave a bad answer logged while it was at it: its
+# lines of level notice and above, and the ones that name the token, from
+# the request's start to its end (a bad request as tally lists it).
+my %month = (Jan => 0, Feb => 1, Mar => 2, Apr => 3, May => 4, Jun => 5, Jul => 6,
+             Aug => 7, Sep => 8, Oct => 9, Nov => 10, Dec => 11);
+sub log_around {
+    my ($q) = @_;
+    my ($kind, $t0, $code, $failed, $id, undef, $took, $server) = @$q;
+    my @lines;
+    for my $line (split /\n/, $f->error_log($server)) {
+        my ($mon, $d, $h, $mi, $sec, $y, $level) = $line =~
+            /^\[\w+ (\w+) (\d+) (\d+):(\d+):([\d.]+) (\d+)\] \[([^\]]+)\]/ or next;
+        my $at = Time::Local::timelocal(0, $mi, $h, $d, $month{$mon}, $y) + $sec;
+        next if $at < $t0 - 0.01 || $at > $t0 + $took + 0.01;
+        next unless $level !~ /:(?:info|debug|trace\d)$/ || ($id ne '-' && index($line, $id) >= 0);
+        push @lines, sprintf '  +%.3f s %s', $at - $t0, substr($line, 0, 400);
+    }
+    return (sprintf('%s of %s on %s (%s): %d log lines while it ran', $kind, $id, $f->name($server),
+                    $failed ? 'no answer' : $code, scalar @lines), @lines[0 .. ($#lines > 29 ? 29 : $#lines)]);
+}
+
+# A phase with bad answers says which (on STDERR, shown without -verbose
+# too: BearerTest::loud): kind, status, server, how many, when (seconds
+# after the phase began, beside its faults' times), what the first one got.
+my @servers = map { $f->name($_) } $A, $B;
 for my $p (@phases) {
-    my ($name, $from, $to) = @$p;
+    my ($name, $from, $to, $ev) = @$p;
     my $t = BearerTest::Load::tally($r, $from, $to);
     my @wrong = map { "$_ x $t->{wrong}{$_}" } sort keys %{ $t->{wrong} };
     my $min = int($MIN_RATE * ($to - $from));
-    ok($t->{requests} >= $min && $t->{failed} == 0 && $t->{status5xx} == 0 && !@wrong,
-       sprintf('%s: %d requests (at least %d), %d without an answer, %d 5xx, every answer '
-               . 'as expected', $name, $t->{requests}, $min, $t->{failed}, $t->{status5xx}))
-        or diag("unexpected answers: @wrong");
+    my $test = sprintf('%s: %d requests (at least %d), %d without an answer, %d 5xx, every '
+                       . 'answer as expected', $name, $t->{requests}, $min, $t->{failed},
+                       $t->{status5xx});
+    ok($t->{requests} >= $min && $t->{failed} == 0 && $t->{status5xx} == 0 && !@wrong, $test)
+        or BearerTest::loud(sprintf('failed: %s; the phase took %.2f s (%s); %s', $test,
+                                    $to - $from, join(', ', map { sprintf '%s at +%.2f s', $_->[0],
+                                                                  $_->[1] - $from } @$ev) || 'no fault',
+                                    @wrong ? "unexpected answers: @wrong:" : 'no unexpected answer'),
+                            BearerTest::Load::describe_bad($t->{bad}, $from, \@servers, 20),
+                            map { log_around($_) } @{ $t->{bad} }[0 .. ($#{ $t->{bad} } > 2 ? 2 : $#{ $t->{bad} })]);
     ok($t->{requests} && $t->{max} <= $LIMIT,
        sprintf('%s: each request within %.2f s (timeout %d ms + 50 ms + HTTP margin %d ms): '
                . 'the longest took %.2f s (%s)', $name, $LIMIT, $TIMEOUT, HTTP_MARGIN * 1000,

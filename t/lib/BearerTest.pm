@@ -354,6 +354,16 @@ sub wait_until {
     }
 }
 
+# Lines for the output of a run without -verbose: Apache::Test sends
+# Test::More's failure output and diag to STDOUT, where the harness shows
+# them only with -verbose; STDERR it always shows. Each line redacted and
+# marked as a comment.
+sub loud {
+    my @lines = map { split /\n/ } @_;
+    print STDERR map { '# ' . redact($_) . "\n" } @lines;
+    return;
+}
+
 # Removes token values from a text meant for the test output.
 sub redact {
     my ($text) = @_;

@@ -115,6 +115,10 @@ sub send_raw {
     my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                      PeerPort => $self->{port}, Timeout => 10)
         or die "connect: $!";
+    # the header names sent (no values), for what a problem says
+    (my $names = $head) =~ s/^[^\r\n]*\r\n//;
+    $names =~ s/:[^\r\n]*\r\n/,/g;
+    $names =~ s/[^\x20-\x7e]/?/g;
     $head .= "Host: $host\r\nConnection: close\r\n\r\n";
     my @pieces = ($head, defined $body ? $body : ());
     if ($o{slow} && defined $body && length $body) {
@@ -150,10 +154,15 @@ sub send_raw {
     my ($line) = $head =~ /^([^\r\n]*)/;
     $line = substr($line, 0, 80) . '...' if length $line > 80;
     $res->{bearer_request_line} = $line;
-    (my $names = $head) =~ s/^[^\r\n]*\r\n//;
-    $names =~ s/: [^\r\n]*\r\n/,/g;
-    $res->{bearer_request_line} .= " {$names" . ($o{shut} ? ' shut' : '') . ($o{slow} ? ' slow' : '')
-        . ' body ' . length($body // '') . '}' if $ENV{BEARER_HOSTILE_DEBUG};
+    # What else was sent, without values: the header names (Host and
+    # Connection are send_raw's), how the body went, and when (the
+    # request's number in the run, its start after the run's, how long
+    # it took), so that a failure says which request it was.
+    my $run = $self->{run} || {};
+    $res->{bearer_request_line} .= sprintf ' {%s %s%sbody %d; request %d at +%.2f s, took %.2f s}',
+        $host, $names, ($o{shut} ? 'shut, ' : '') . ($o{slow} ? 'slow, ' : ''),
+        length($body // ''), ($run->{sent} // 0) + 1, $t0 - ($run->{started} // $t0),
+        Time::HiRes::time() - $t0;
     if (($res->header('Transfer-Encoding') // '') =~ /chunked/i) {
         my ($in, $out) = ($res->content, '');
         while ($in =~ s/^([0-9a-fA-F]+)[^\n]*\n//) {
@@ -176,7 +185,9 @@ sub problem {
         my $body = substr($res->content // '', 0, 100);
         $body =~ s/[^\x20-\x7e]/?/g;
         $more = ' [' . ($res->{bearer_request_line} // '') . ' => ' . $res->status_line . ', '
-              . ($res->header('Content-Type') // 'no type') . ": $body]";
+              . ($res->header('Content-Type') // 'no type')
+              . (defined $res->header('Retry-After') ? ', Retry-After ' . $res->header('Retry-After') : '')
+              . ": $body]";
     }
     push @{ $self->{run}{problems} }, BearerTest::redact("$cat: $what$more");
     return;
@@ -388,6 +399,30 @@ sub is_httpd_page {
     return 'yes';
 }
 
+# The path of a request line as httpd 2.4 hands it to the modules
+# (ap_normalize_path, then MergeSlashes): %XX of an unreserved character
+# decoded, "." and ".." segments resolved, repeated slashes merged. So
+# "/auth/v1/access-tokens/../access-tokens/<22 characters>" is a GET of
+# that id, and the module looks it up.
+sub httpd_path {
+    my ($path) = @_;
+    $path =~ s/%([0-9A-Fa-f]{2})/my $c = chr hex $1; $c =~ m{[A-Za-z0-9._~-]} ? $c : "%$1"/ge;
+    my @out;
+    my @segs = split m{/}, $path, -1;
+    shift @segs;                        # before the leading slash
+    for my $i (0 .. $#segs) {
+        my $seg = $segs[$i];
+        my $last = $i == $#segs;
+        if ($seg eq '.' || $seg eq '..') {
+            pop @out if $seg eq '..' && @out;
+            push @out, '' if $last;     # "/a/.." is "/", "/a/b/." is "/a/b/"
+            next;
+        }
+        push @out, $seg;
+    }
+    return ('/' . join '/', @out) =~ s{/+}{/}gr;
+}
+
 # ---- which requests may need memcached (outage) ---------------------------------
 
 # True if $head has exactly one Authorization line and it holds a token of
@@ -419,13 +454,15 @@ sub mutate_token {
     my $k = int rand 6;
     if ($k == 0) {
         # a character changed: never to itself (that would send the good
-        # token, whose success the callers do not expect). The character
-        # is drawn before the place, as the assignment this replaces did,
-        # so that a seed sends what it sent before.
-        my $c = pick(@b64);
+        # token, whose success the callers do not expect): a draw that
+        # hits it takes the next character instead. Two draws, whatever
+        # the token: the good token is new each run, and a draw repeated
+        # on its value would shift every later one, so that a seed would
+        # not send again what it sent.
+        my $i = int rand @b64;
         my $at = int rand length $t;
-        $c = pick(@b64) while $c eq substr($t, $at, 1);
-        substr($t, $at, 1) = $c;
+        $i = ($i + 1) % @b64 if $b64[$i] eq substr($t, $at, 1);
+        substr($t, $at, 1) = $b64[$i];
     }
     elsif ($k == 1) { $t = substr($t, 0, int rand length $t) || 'x' }
     elsif ($k == 2) { $t .= rb64(1 + int rand 20) }
@@ -588,7 +625,7 @@ sub run {
     my $fleet = @{ $self->{known} } > 0;
     my $outage = $self->{outage};
 
-    my $started = Time::HiRes::time();
+    my $started = $run->{started} = Time::HiRes::time();
     for my $i (1 .. $count) {
         my $to = @hosts > 1 ? pick(@hosts) : $hosts[0];
         my $host = $to->{host};
@@ -660,8 +697,8 @@ sub run {
             $self->note_mint('method-path', $res, 0);
             # only GET/HEAD/DELETE of the item, or a POST to the collection,
             # may succeed
-            # (httpd merges repeated slashes in the path)
-            my $merged = $path =~ s{/+}{/}gr;
+            # (the path as httpd hands it on: /x/../ and // are gone)
+            my $merged = httpd_path($path);
             my $item = $merged eq "$endpoint/$good_id";
             # Outage: the operator's GET/DELETE of something shaped like an
             # id, or a mint, may need memcached; so may a client token.

@@ -20,10 +20,12 @@ package BearerTest::Load;
 #   my $load = BearerTest::Load->start(bases => [$urlA, $urlB], clients => 6,
 #                                      revoke_every => 4, settle => 1.5);
 #
-# Every request is recorded as [t0, code, failed, id, token, seconds, server]:
-# its start time, HTTP status, 1 if no answer came (LWP's own 500), the
-# token's id, the token (mints and revocations; '-' otherwise), how long it
-# took (wall time), and the index of the server in bases.
+# Every request is recorded as [t0, code, failed, id, token, seconds, server,
+# what]: its start time, HTTP status, 1 if no answer came (LWP's own 500),
+# the token's id, the token (mints and revocations; '-' otherwise), how long
+# it took (wall time), the index of the server in bases, and, for an answer
+# other than the one expected (%EXPECT) or none, what came: LWP's warning
+# and the start of the body, redacted (BearerTest::redact); '-' otherwise.
 
 use strict;
 use warnings FATAL => 'all';
@@ -76,6 +78,18 @@ sub _send {
     return ($res, $took, $failed, $t0);
 }
 
+# What an unexpected answer was, on one line without spaces (%XX for
+# anything else): LWP's warning if any, Retry-After, the body's start.
+sub _what {
+    my ($res) = @_;
+    my $what = join '; ', grep { length }
+        (map { defined $res->header($_) ? "$_: " . $res->header($_) : '' } qw(Client-Warning Retry-After)),
+        substr($res->decoded_content // $res->content // '', 0, 160);
+    $what = BearerTest::redact($what);
+    $what =~ s/([^\x21-\x24\x26-\x7e])/sprintf '%%%02X', ord $1/ge;
+    return length $what ? $what : '-';
+}
+
 sub _client {
     my ($self, $c) = @_;
     my $ua = LWP::UserAgent->new(keep_alive => 0, timeout => 30);
@@ -90,8 +104,9 @@ sub _client {
     $fh->autoflush(1);
     my $log = sub {
         my ($kind, $t0, $res, $failed, $id, $token, $took, $server) = @_;
-        printf {$fh} "%s %.3f %d %d %s %s %.3f %d\n", $kind, $t0, $res->code,
-            $failed, $id // '-', $token // '-', $took, $server;
+        printf {$fh} "%s %.3f %d %d %s %s %.3f %d %s\n", $kind, $t0, $res->code,
+            $failed, $id // '-', $token // '-', $took, $server,
+            ($failed || $res->code != $EXPECT{$kind}) ? _what($res) : '-';
     };
     my $use = sub {
         my ($kind, $server, $id, $token) = @_;
@@ -164,6 +179,7 @@ sub stop {
         while (my $line = <$fh>) {
             chomp $line;
             my ($kind, @f) = split / /, $line;
+            $f[7] = defined $f[7] && $f[7] ne '-' ? $f[7] =~ s/%([0-9A-F]{2})/chr hex $1/ger : undef;
             push @{ $r{ $LIST{$kind} } }, \@f if $LIST{$kind};
             BearerTest::record_tokens($f[4]) if $kind eq 'mint' && $f[1] == 201 && $f[4] ne '-';
         }
@@ -176,11 +192,13 @@ sub stop {
 # What the requests that started in [$from, $to) saw (all when no window
 # is given), from the result of stop:
 #   { requests, failed (no answer), status5xx, wrong (answers other than
-#     %EXPECT, as "kind code" => count), max (seconds), slowest (kind) }
+#     %EXPECT, as "kind code" => count), max (seconds), slowest (kind),
+#     bad (every request without an answer or with another one than
+#     expected: [kind, @request as stop records it], by start time) }
 sub tally {
     my ($r, $from, $to) = @_;
     my %t = (requests => 0, failed => 0, status5xx => 0, wrong => {},
-             max => 0, slowest => '-');
+             max => 0, slowest => '-', bad => []);
     for my $kind (keys %EXPECT) {
         for my $q (@{ $r->{ $LIST{$kind} } || [] }) {
             next if defined $from && ($q->[0] < $from || $q->[0] >= $to);
@@ -188,13 +206,41 @@ sub tally {
             $t{failed}++ if $q->[2];
             $t{status5xx}++ if $q->[1] >= 500 && !$q->[2];
             $t{wrong}{"$kind $q->[1]"}++ if $q->[1] != $EXPECT{$kind};
+            push @{ $t{bad} }, [ $kind, @$q ] if $q->[2] || $q->[1] != $EXPECT{$kind};
             if (($q->[5] // 0) > $t{max}) {
                 $t{max} = $q->[5];
                 $t{slowest} = $kind;
             }
         }
     }
+    @{ $t{bad} } = sort { $a->[1] <=> $b->[1] } @{ $t{bad} };
     return \%t;
+}
+
+# The bad requests of a tally (tally's `bad`) grouped by kind, status and
+# server, one line each: how many, when the first and the last started
+# (seconds after $from), the longest one's time, what the first one got.
+# At most $max lines (default 10).
+sub describe_bad {
+    my ($bad, $from, $names, $max) = @_;
+    my (%group, @order);
+    for my $q (@$bad) {
+        my ($kind, $t0, $code, $failed, undef, undef, $took, $server, $what) = @$q;
+        my $key = "$kind " . ($failed ? "no answer ($code)" : $code)
+                . ' on ' . ($names ? $names->[$server] // $server : $server);
+        push @order, $key unless $group{$key};
+        my $g = $group{$key} ||= { n => 0, first => $t0, what => $what, took => 0 };
+        $g->{n}++;
+        $g->{last} = $t0;
+        $g->{took} = $took if $took > $g->{took};
+    }
+    $max ||= 10;
+    my @lines = map {
+        my $g = $group{$_};
+        sprintf '%s x %d, started +%.2f .. +%.2f s, the longest %.2f s: %s', $_, $g->{n},
+            $g->{first} - $from, $g->{last} - $from, $g->{took}, $g->{what} // '-'
+    } @order;
+    return @lines > $max ? (@lines[0 .. $max - 1], (@lines - $max) . ' more') : @lines;
 }
 
 sub DESTROY {
