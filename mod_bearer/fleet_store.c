@@ -174,13 +174,18 @@ static int time_left(request_rec *r, const bearer_server_conf *sconf)
     return request_deadline(r, sconf) > apr_time_now();
 }
 
-/* A round trip made for a request (a batch that is sent: its deadline
- * is still ahead): what bearer_memcached_rounds_total counts. */
-static void count_round(apr_time_t until)
+/* Every batch of a request goes through here: counted in the budget,
+ * and as a round trip (bearer_memcached_rounds_total) when it is sent,
+ * its deadline still ahead. */
+static void run_until(request_rec *r, const bearer_server_conf *sconf,
+                      request_budget *b, bearer_mc_op *ops, int nops,
+                      apr_time_t until)
 {
+    b->batches++;
     if (until > apr_time_now()) {
         bearer_metrics_add(BEARER_M_MEMCACHE_ROUNDS, 1);
     }
+    bearer_mc_run(r->server, r->pool, ops, nops, until, timeout_of(sconf));
 }
 
 /* One round of the request: the first ends half-way to its deadline,
@@ -189,11 +194,10 @@ void bearer_fleet_run_round(request_rec *r, const bearer_server_conf *sconf,
                             bearer_mc_op *ops, int nops)
 {
     request_budget *b = budget_of(r, sconf);
-    apr_time_t until = b->batches++ == 0
-                       ? b->deadline - timeout_of(sconf) / 2 : b->deadline;
 
-    count_round(until);
-    bearer_mc_run(r->server, r->pool, ops, nops, until, timeout_of(sconf));
+    run_until(r, sconf, b, ops, nops,
+              b->batches == 0 ? b->deadline - timeout_of(sconf) / 2
+                              : b->deadline);
 }
 
 /* A read that a DELETE's revocation follows (its token look-up, its
@@ -212,10 +216,7 @@ void bearer_fleet_run_read(request_rec *r, const bearer_server_conf *sconf,
         bearer_fleet_run_round(r, sconf, ops, nops);
         return;
     }
-    b->batches++;
-    count_round(now + (b->deadline - now) / 2);
-    bearer_mc_run(r->server, r->pool, ops, nops,
-                  now + (b->deadline - now) / 2, timeout_of(sconf));
+    run_until(r, sconf, b, ops, nops, now + (b->deadline - now) / 2);
 }
 
 /* A round that must leave time for what may follow it (a repair, a
@@ -224,16 +225,13 @@ void bearer_fleet_run_read(request_rec *r, const bearer_server_conf *sconf,
 static int run_half(request_rec *r, const bearer_server_conf *sconf,
                     bearer_mc_op *ops, int nops)
 {
+    request_budget *b = budget_of(r, sconf);
     apr_time_t now = apr_time_now();
-    apr_time_t deadline = request_deadline(r, sconf);
 
-    if (deadline - now < 2 * 1000) {
+    if (b->deadline - now < 2 * 1000) {
         return 0;
     }
-    budget_of(r, sconf)->batches++;
-    count_round(now + (deadline - now) / 2);
-    bearer_mc_run(r->server, r->pool, ops, nops, now + (deadline - now) / 2,
-                  timeout_of(sconf));
+    run_until(r, sconf, b, ops, nops, now + (b->deadline - now) / 2);
     return 1;
 }
 
@@ -311,16 +309,23 @@ void bearer_fleet_fill_op(bearer_mc_op *op, int server, bearer_mc_kind kind,
     op->value_max = BEARER_RECORD_MAX;
 }
 
-/* A read of key (mg) from servers[from..nops) at once, results in ops[from..nops). */
-static void run_gets(request_rec *r, const bearer_server_conf *sconf,
-                     const char *key, const int *servers, bearer_mc_op *ops,
-                     int from, int nops)
+/* Reads of key (mg) from servers[from..nops) into ops[from..nops). */
+static void fill_gets(const char *key, const int *servers, bearer_mc_op *ops,
+                      int from, int nops)
 {
     int i;
 
     for (i = from; i < nops; i++) {
         fill_op(&ops[i], servers[i], BEARER_MC_GET, key, NULL, 0, 0);
     }
+}
+
+/* ... sent at once, results in ops[from..nops). */
+static void run_gets(request_rec *r, const bearer_server_conf *sconf,
+                     const char *key, const int *servers, bearer_mc_op *ops,
+                     int from, int nops)
+{
+    fill_gets(key, servers, ops, from, nops);
     bearer_fleet_run_read(r, sconf, ops + from, nops - from);
 }
 
@@ -459,9 +464,7 @@ static void run_first_round(request_rec *r, const bearer_server_conf *sconf,
         run_gets(r, sconf, t->key, t->servers, t->ops, 0, t->nops);
         return;
     }
-    for (n = 0; n < t->nops; n++) {
-        fill_op(&t->ops[n], t->servers[n], BEARER_MC_GET, t->key, NULL, 0, 0);
-    }
+    fill_gets(t->key, t->servers, t->ops, 0, t->nops);
     n = t->nops + ride->nops;
     all = apr_palloc(r->pool, sizeof(*all) * (apr_size_t)n);
     memcpy(all, t->ops, sizeof(*all) * (apr_size_t)t->nops);
