@@ -365,9 +365,11 @@ sub httpd_refusal {
         return [400, undef, 'control byte in a header value']
             if $value =~ /[\x00-\x08\x0a-\x1f\x7f]/;
         push @{ $merged{ lc $name } }, $value;
-        return [@$size, 'merged header value too long']
-            if length(join ', ', @{ $merged{ lc $name } }) > MERGED_VALUE_MAX;
     }
+    # Merging comes after the last line is read: a control byte in any
+    # line is found before a merged value's length is looked at.
+    return [@$size, 'merged header value too long']
+        if grep { length(join ', ', @$_) > MERGED_VALUE_MAX } values %merged;
     return [404, undef, 'encoded NUL or slash in the path'] if $path =~ /%(?:00|2f)/i;
     return [403, undef, 'path segment too long', 1]
         if grep { length > NAME_MAX } split m{/}, $path;
@@ -700,19 +702,21 @@ sub run {
             # (the path as httpd hands it on: /x/../ and // are gone)
             my $merged = httpd_path($path);
             my $item = $merged eq "$endpoint/$good_id";
+            # the collection, with or without its trailing slash
+            my $collection = $merged =~ m{^\Q$endpoint\E/?$};
             # Outage: the operator's GET/DELETE of something shaped like an
             # id, or a mint, may need memcached; so may a client token.
             my $may_503 = !$outage ? 0
                 : store_credential($head) ? 'yes'
                 : !operator_only($head) ? 0
-                : ($m eq 'POST' && $path eq $endpoint) ? 'replay'
+                : ($m eq 'POST' && $collection) ? 'replay'
                 : ($m =~ /^(?:GET|HEAD|DELETE)$/ && $merged =~ m{^\Q$endpoint\E/[A-Za-z0-9_-]{22}$}) ? 'yes'
                 : 0;
             $self->check_answer('method-path', $res, $raw,
                 { endpoint => 1, request => $head, head => $m eq 'HEAD',
                   ok => ($item && ($m eq 'GET' || $m eq 'HEAD')) ? [200]
                       : ($item && $m eq 'DELETE') ? [204]
-                      : ($m eq 'POST' && $path eq $endpoint) ? [201]
+                      : ($m eq 'POST' && $collection) ? [201]
                       : [],
                   only => [400, 401, 403, 404, 405, 413, 414],
                   may_503 => $may_503, replay => [ $host, $head ] });
