@@ -11,6 +11,7 @@
 
 #define BEARER_FLEET_KEY_PREFIX      "bearer:"
 #define BEARER_FLEET_USES_KEY_PREFIX "bearer:uses:"
+#define BEARER_FLEET_SUBJECT_KEY_PREFIX "bearer:subject:"
 
 /* The vhost's servers (registry indices) in this token's order: its
  * copies belong on the first BearerMemcacheReplicas of them. */

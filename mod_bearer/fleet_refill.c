@@ -2,8 +2,9 @@
 /*
  * fleet_refill.c - a memcached server that comes back empty (restarted)
  * gets back, without waiting for requests, the copies it should hold: the
- * tombstones of every revoked token, and the live tokens (with their use
- * counters) whose first servers it is among.
+ * tombstones of every revoked token and the cut-offs of every revoked
+ * subject, and the live tokens (with their use counters) whose first
+ * servers it is among.
  *
  *   when     every REFILL_INTERVAL, in one child of each host: a
  *            mod_watchdog child singleton (a thread of that child, with
@@ -22,14 +23,19 @@
  *            becomes "done <start>" for DONE_SECONDS, so the other hosts
  *            know the work is done and do not repeat it.
  *   list     "lru_crawler metadump all" on every other live server of the
- *            vhost's list; each listed token key read back with "mg"
- *            and opened with the secret (a value that does not open is
- *            never copied).
- *   write    tombstones first, then live tokens it should hold and their
- *            counters, each with "add": a value already there (a newer
- *            write, a tombstone) is never overwritten.
+ *            vhost's list; each listed token and cut-off key read back
+ *            with "mg" and opened with the secret (a value that does not
+ *            open is never copied); of a subject's cut-offs the latest
+ *            wins, kept as long as the longest-kept copy (the metadump's
+ *            "exp=").
+ *   write    revocations first (tombstones and cut-offs), then live tokens
+ *            it should hold and their counters, each with "add": a value
+ *            already there (a newer write, a tombstone) is never
+ *            overwritten. Without the cut-offs, servers restarted one
+ *            after another would bring back a revoked subject's tokens.
  */
 #include "bearer_fleet_internal.h"
+#include "bearer_bytes.h"
 #include "bearer_fleet_record.h"
 #include "bearer_token.h"
 
@@ -65,6 +71,23 @@ typedef struct {
     int has_uses;
     apr_int64_t uses_expires_at;
 } refill_item;
+
+/* What the other servers hold for one subject's cut-off. */
+typedef struct {
+    const char *key;
+    const unsigned char *data;      /* the sealed bytes of the latest */
+    apr_size_t len;
+    apr_int64_t cut_off;            /* microseconds; the latest wins */
+    apr_int64_t keep_until;         /* the longest a source keeps it */
+} refill_cutoff;
+
+/* What a key listed by a metadump is. */
+typedef enum {
+    KEY_OTHER,
+    KEY_TOKEN,                      /* bearer:<id>: a token or tombstone */
+    KEY_USES,                       /* bearer:uses:<id> */
+    KEY_CUTOFF                      /* bearer:subject:<subject key> */
+} key_kind;
 
 /* Runs ops in batches of BATCH_KEYS, each with its own deadline. */
 static void run_all(server_rec *s, apr_pool_t *pool,
@@ -142,32 +165,98 @@ static char *uri_decode(apr_pool_t *pool, const char *in, apr_size_t len)
     return out;
 }
 
-/* The token id of a key "bearer:<id>" or "bearer:uses:<id>" (uses set),
- * or NULL for any other key. */
-static const char *id_of_key(const char *key, int *uses)
+/* What key is; for a token's or counter's key, *tid is its token id. */
+static key_kind kind_of_key(const char *key, const char **tid)
 {
     apr_size_t pl = sizeof(BEARER_FLEET_KEY_PREFIX) - 1;
     apr_size_t ul = sizeof(BEARER_FLEET_USES_KEY_PREFIX) - 1;
+    apr_size_t sl = sizeof(BEARER_FLEET_SUBJECT_KEY_PREFIX) - 1;
+    unsigned char bytes[BEARER_ID_BYTES > BEARER_SUBJECT_KEY_BYTES
+                        ? BEARER_ID_BYTES : BEARER_SUBJECT_KEY_BYTES];
+    key_kind kind;
 
-    *uses = strncmp(key, BEARER_FLEET_USES_KEY_PREFIX, ul) == 0;
-    if (*uses) {
-        return key + ul;
+    *tid = NULL;
+    if (strncmp(key, BEARER_FLEET_SUBJECT_KEY_PREFIX, sl) == 0) {
+        return bearer_base64url_decode_exact(key + sl, strlen(key + sl),
+                                             bytes, BEARER_SUBJECT_KEY_BYTES)
+               == 0 ? KEY_CUTOFF : KEY_OTHER;
     }
-    if (strncmp(key, BEARER_FLEET_KEY_PREFIX, pl) != 0
-            || strchr(key + pl, ':')) {
-        return NULL;
+    if (strncmp(key, BEARER_FLEET_USES_KEY_PREFIX, ul) == 0) {
+        kind = KEY_USES;
+        *tid = key + ul;
     }
-    return key + pl;
+    else if (strncmp(key, BEARER_FLEET_KEY_PREFIX, pl) == 0) {
+        kind = KEY_TOKEN;
+        *tid = key + pl;
+    }
+    else {
+        return KEY_OTHER;
+    }
+    if (bearer_token_id_decode(*tid, strlen(*tid), bytes) != 0) {
+        *tid = NULL;                /* bearer:refill:..., or not ours */
+        return KEY_OTHER;
+    }
+    return kind;
 }
 
-/* Lists source's keys and reads back its token keys into items (by token
- * id); counters into the items' uses. 0 when the source did not list. */
+/* A metadump line's "exp=": the absolute expiry, or 0 for none (-1) or
+ * none given. */
+static apr_int64_t listed_expiry(const char *line)
+{
+    const char *exp = strstr(line, " exp=");
+    apr_int64_t v;
+
+    if (!exp) {
+        return 0;
+    }
+    v = apr_atoi64(exp + 5);
+    return v > 0 ? v : 0;
+}
+
+/* A cut-off read back from a source: the latest wins, and the copy is
+ * kept as long as the source that keeps it longest (a read repair's
+ * rule when no source said). */
+static void note_cutoff(apr_pool_t *pool, const bearer_server_conf *sconf,
+                        apr_hash_t *cutoffs, const bearer_mc_op *op,
+                        apr_int64_t listed_until)
+{
+    refill_cutoff *c = apr_hash_get(cutoffs, op->key, APR_HASH_KEY_STRING);
+    bearer_entry_t unused;
+    apr_int64_t value = 0;
+    apr_int64_t keep = listed_until > 0
+                       ? listed_until
+                       : apr_time_sec(apr_time_now()) + BEARER_DEFAULT_MAX_TTL;
+
+    if (bearer_record_open(sconf->secret->key, sconf->secret->key_len,
+                           op->key, strlen(op->key), op->data, op->data_len,
+                           &unused, &value) != BEARER_RECORD_CUTOFF) {
+        return;                     /* never copied */
+    }
+    if (!c) {
+        c = apr_pcalloc(pool, sizeof(*c));
+        c->key = op->key;
+        apr_hash_set(cutoffs, c->key, APR_HASH_KEY_STRING, c);
+    }
+    if (!c->data || value > c->cut_off) {
+        c->data = op->data;
+        c->len = op->data_len;
+        c->cut_off = value;
+    }
+    if (keep > c->keep_until) {
+        c->keep_until = keep;
+    }
+}
+
+/* Lists source's keys and reads back its token and cut-off keys: tokens
+ * and tombstones into items (by token id), counters into the items' uses,
+ * cut-offs into cutoffs (by key). 0 when the source did not list. */
 static int read_source(server_rec *s, apr_pool_t *pool,
                        const bearer_server_conf *sconf, int source,
-                       apr_hash_t *items)
+                       apr_hash_t *items, apr_hash_t *cutoffs)
 {
     bearer_mc_op dump, *ops;
     apr_array_header_t *keys = apr_array_make(pool, 64, sizeof(char *));
+    apr_array_header_t *until = apr_array_make(pool, 64, sizeof(apr_int64_t));
     int i, n;
 
     bearer_fleet_fill_op(&dump, source, BEARER_MC_METADUMP, NULL, NULL, 0,
@@ -179,10 +268,7 @@ static int read_source(server_rec *s, apr_pool_t *pool,
     }
     for (i = 0; i < dump.lines->nelts; i++) {
         const char *line = APR_ARRAY_IDX(dump.lines, i, const char *);
-        const char *end;
-        unsigned char id[BEARER_ID_BYTES];
-        const char *key, *tid;
-        int uses;
+        const char *end, *key, *tid;
 
         if (strncmp(line, "key=", 4) != 0) {
             continue;
@@ -190,11 +276,11 @@ static int read_source(server_rec *s, apr_pool_t *pool,
         end = strchr(line + 4, ' ');
         key = uri_decode(pool, line + 4, end ? (apr_size_t)(end - line - 4)
                                              : strlen(line + 4));
-        tid = id_of_key(key, &uses);
-        if (!tid || bearer_token_id_decode(tid, strlen(tid), id) != 0) {
+        if (kind_of_key(key, &tid) == KEY_OTHER) {
             continue;
         }
         APR_ARRAY_PUSH(keys, const char *) = key;
+        APR_ARRAY_PUSH(until, apr_int64_t) = listed_expiry(line);
     }
     n = keys->nelts;
     ops = apr_pcalloc(pool, sizeof(*ops) * (apr_size_t)(n ? n : 1));
@@ -205,13 +291,19 @@ static int read_source(server_rec *s, apr_pool_t *pool,
     run_all(s, pool, sconf, ops, n);
     for (i = 0; i < n; i++) {
         const char *key = ops[i].key;
-        int uses;
-        const char *tid = id_of_key(key, &uses);
-        refill_item *it = apr_hash_get(items, tid, APR_HASH_KEY_STRING);
+        const char *tid;
+        key_kind kind = kind_of_key(key, &tid);
+        refill_item *it;
 
         if (ops[i].status != BEARER_MC_OK) {
             continue;
         }
+        if (kind == KEY_CUTOFF) {
+            note_cutoff(pool, sconf, cutoffs, &ops[i],
+                        APR_ARRAY_IDX(until, i, apr_int64_t));
+            continue;
+        }
+        it = apr_hash_get(items, tid, APR_HASH_KEY_STRING);
         if (!it) {
             it = apr_pcalloc(pool, sizeof(*it));
             it->key = apr_pstrcat(pool, BEARER_FLEET_KEY_PREFIX, tid, NULL);
@@ -219,7 +311,7 @@ static int read_source(server_rec *s, apr_pool_t *pool,
             apr_hash_set(items, apr_pstrdup(pool, tid), APR_HASH_KEY_STRING,
                          it);
         }
-        if (uses) {
+        if (kind == KEY_USES) {
             apr_uint64_t v;
             char *endp;
 
@@ -239,19 +331,19 @@ static int read_source(server_rec *s, apr_pool_t *pool,
         else {
             bearer_entry_t entry;
             apr_int64_t expires_at = 0;
-            int kind = bearer_record_open(sconf->secret->key,
-                                          sconf->secret->key_len, key,
-                                          strlen(key), ops[i].data,
-                                          ops[i].data_len, &entry,
-                                          &expires_at);
+            int got = bearer_record_open(sconf->secret->key,
+                                         sconf->secret->key_len, key,
+                                         strlen(key), ops[i].data,
+                                         ops[i].data_len, &entry,
+                                         &expires_at);
 
-            if (kind == BEARER_RECORD_TOMBSTONE
-                    || (kind == BEARER_RECORD_TOKEN
+            if (got == BEARER_RECORD_TOMBSTONE
+                    || (got == BEARER_RECORD_TOKEN
                         && it->kind != BEARER_RECORD_TOMBSTONE)) {
-                if (kind == BEARER_RECORD_TOKEN) {
+                if (got == BEARER_RECORD_TOKEN) {
                     expires_at = entry.expires_at;
                 }
-                it->kind = kind;    /* a tombstone wins */
+                it->kind = got;     /* a tombstone wins */
                 it->data = ops[i].data;
                 it->len = ops[i].data_len;
                 it->expires_at = expires_at;
@@ -276,16 +368,27 @@ static int belongs_on(apr_pool_t *pool, const bearer_server_conf *sconf,
     return 0;
 }
 
+/* What one refill copied, for its log line. */
+typedef struct {
+    int tombstones;
+    int cutoffs;
+    int tokens;
+    int counters;
+    int sources;                    /* servers that listed their keys */
+} refill_counts;
+
 /* Copies to `empty` what the other servers of this vhost's list hold
- * that it should: tombstones first, then live tokens and counters. */
+ * that it should: revocations first (tombstones and subjects' cut-offs,
+ * which every server holds), then live tokens and counters. */
 static void refill_from(server_rec *s, apr_pool_t *pool,
                         const bearer_server_conf *sconf, int empty,
-                        int *counts)
+                        refill_counts *counts)
 {
     apr_hash_t *items = apr_hash_make(pool);
+    apr_hash_t *cutoffs = apr_hash_make(pool);
     apr_hash_index_t *hi;
     bearer_mc_op *ops;
-    int pass, i, n, sources = 0;
+    int pass, i, n;
     apr_int64_t now = apr_time_sec(apr_time_now());
 
     for (i = 0; i < sconf->memcache->nelts; i++) {
@@ -293,18 +396,29 @@ static void refill_from(server_rec *s, apr_pool_t *pool,
                               bearer_memcache_server).index;
 
         if (k != empty && bearer_mc_server_up(k)) {
-            sources += read_source(s, pool, sconf, k, items);
+            counts->sources += read_source(s, pool, sconf, k, items,
+                                           cutoffs);
         }
     }
-    counts[3] += sources;
-    n = (int)apr_hash_count(items);
+    n = 2 * (int)apr_hash_count(items) + (int)apr_hash_count(cutoffs);
     if (n == 0) {
         return;
     }
-    ops = apr_pcalloc(pool, sizeof(*ops) * 2 * (apr_size_t)n);
+    ops = apr_pcalloc(pool, sizeof(*ops) * (apr_size_t)n);
     for (pass = 0; pass < 2; pass++) {
         int nops = 0;
 
+        for (hi = apr_hash_first(pool, cutoffs); pass == 0 && hi;
+             hi = apr_hash_next(hi)) {
+            refill_cutoff *c = apr_hash_this_val(hi);
+
+            if (c->keep_until > now) {
+                bearer_fleet_fill_op(&ops[nops++], empty, BEARER_MC_ADD,
+                                     c->key, c->data, c->len,
+                                     c->keep_until);
+                counts->cutoffs++;
+            }
+        }
         for (hi = apr_hash_first(pool, items); hi; hi = apr_hash_next(hi)) {
             refill_item *it = apr_hash_this_val(hi);
 
@@ -313,7 +427,7 @@ static void refill_from(server_rec *s, apr_pool_t *pool,
                 bearer_fleet_fill_op(&ops[nops++], empty, BEARER_MC_ADD,
                                      it->key, it->data, it->len,
                                      it->expires_at);
-                counts[0]++;
+                counts->tombstones++;
             }
             else if (pass == 1 && it->kind == BEARER_RECORD_TOKEN
                      && it->expires_at > now
@@ -321,7 +435,7 @@ static void refill_from(server_rec *s, apr_pool_t *pool,
                 bearer_fleet_fill_op(&ops[nops++], empty, BEARER_MC_ADD,
                                      it->key, it->data, it->len,
                                      it->expires_at);
-                counts[1]++;
+                counts->tokens++;
                 if (it->has_uses) {
                     const char *count = apr_psprintf(pool, "%"
                                                      APR_UINT64_T_FMT,
@@ -335,11 +449,11 @@ static void refill_from(server_rec *s, apr_pool_t *pool,
                                              tid, NULL),
                                          (const unsigned char *)count,
                                          strlen(count), it->expires_at);
-                    counts[2]++;
+                    counts->counters++;
                 }
             }
         }
-        /* tombstones are written (and answered) before any live value */
+        /* revocations are written (and answered) before any live value */
         run_all(s, pool, sconf, ops, nops);
     }
 }
@@ -417,7 +531,8 @@ static void look_at(server_rec *s, apr_pool_t *pool, int k)
     const bearer_server_conf *sconf = conf_for(s, k);
     apr_int64_t started = 0, seen_started;
     apr_uint32_t pid = 0, seen_pid;
-    int counts[4] = { 0, 0, 0, 0 }, got;
+    refill_counts counts = { 0, 0, 0, 0, 0 };
+    int got;
     server_rec *v;
 
     if (!sconf || !server_start(s, pool, sconf, k, &started, &pid)) {
@@ -458,16 +573,18 @@ static void look_at(server_rec *s, apr_pool_t *pool, int k)
             }
             if (listed) {
                 APR_ARRAY_PUSH(done, const void *) = c->memcache;
-                refill_from(s, pool, c, k, counts);
+                refill_from(s, pool, c, k, &counts);
             }
         }
         claim_done(s, pool, sconf, k, started);
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, BRRLOG(00162)
                      "memcached %s started again (it came back empty): "
-                     "copied %d tombstone(s), %d live token(s) and %d use "
-                     "counter(s) back to it from %d other server(s)",
-                     bearer_mc_server_name(k), counts[0], counts[1],
-                     counts[2], counts[3]);
+                     "copied %d tombstone(s), %d subject cut-off(s), %d "
+                     "live token(s) and %d use counter(s) back to it from "
+                     "%d other server(s)",
+                     bearer_mc_server_name(k), counts.tombstones,
+                     counts.cutoffs, counts.tokens, counts.counters,
+                     counts.sources);
     }
     bearer_mc_set_seen_start(k, started, pid);
 }

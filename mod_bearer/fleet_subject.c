@@ -29,15 +29,13 @@
 
 #include "apr_strings.h"
 
-#define SUBJECT_KEY_PREFIX "bearer:subject:"
-
 static const char *subject_mc_key(apr_pool_t *p,
                                   const unsigned char key[BEARER_SUBJECT_KEY_BYTES])
 {
     char text[32];
 
     bearer_base64url_encode(key, BEARER_SUBJECT_KEY_BYTES, text);
-    return apr_pstrcat(p, SUBJECT_KEY_PREFIX, text, NULL);
+    return apr_pstrcat(p, BEARER_FLEET_SUBJECT_KEY_PREFIX, text, NULL);
 }
 
 static void all_servers(const bearer_server_conf *sconf, bearer_mc_op *ops,

@@ -13,9 +13,7 @@ use warnings;
 
 use Apache::Test qw(-withtestmore);
 use BearerTest;
-use BearerTest::Fleet qw(PATH_ANY FLEET_SECRET elapsed nap);
-use Digest::SHA ();
-use MIME::Base64 ();
+use BearerTest::Fleet qw(PATH_ANY elapsed nap);
 use Time::HiRes ();
 
 my ($A, $B) = (0, 1);
@@ -33,12 +31,6 @@ sub mint_on {
     return $t;
 }
 
-sub revoke_subject {
-    my ($i, $subject) = @_;
-    return $f->request($i, DELETE => ENDPOINT . "?subject=$subject",
-                       token => OPERATOR_TOKEN);
-}
-
 sub time_to_refusal {
     my ($i, $t, $since, $limit) = @_;
     while (elapsed($since) < $limit) {
@@ -47,12 +39,6 @@ sub time_to_refusal {
         nap(0.05);
     }
     return undef;
-}
-
-sub subject_key {
-    my ($subject) = @_;
-    return 'bearer:subject:' . MIME::Base64::encode_base64url(substr(
-        Digest::SHA::hmac_sha256("mod_bearer subject v1\0$subject", FLEET_SECRET), 0, 16));
 }
 
 # --- revoked on A: A at once, B within the recheck -----------------------------------
@@ -64,7 +50,7 @@ my @warm = map { my $t = $_; map { $f->code($_, PATH_ANY, $t) } $A, $B } $a1, $a
 is("@warm", '200 200 200 200 200 200 200 200', 'four tokens work on A and B (now cached on both)');
 
 my $since = Time::HiRes::time();
-my $res = revoke_subject($A, 'alice-f');
+my $res = $f->revoke_subject($A, 'alice-f');
 status_is($res, 204, 'DELETE ?subject=alice-f on A: 204');
 my @codes = map { $f->code($A, PATH_ANY, $_) } $a1, $a2, $a1, $a2, $a1;
 is("@codes", '401 401 401 401 401', 'A refuses both of her tokens at once');
@@ -84,7 +70,7 @@ is($f->code($A, PATH_ANY, $a3) . ' ' . $f->code($B, PATH_ANY, $a3), '200 200',
    'a token minted for her afterwards (on B) works on A and B');
 
 # --- what memcached holds --------------------------------------------------------------
-my $key = subject_key('alice-f');
+my $key = $f->subject_key('alice-f');
 my @values = map { $f->mc_get($_, $key) } 0 .. 2;
 is(scalar(grep { defined } @values), 3, 'the cut-off is on all three memcached servers, '
    . 'under the keyed hash of the subject');
@@ -94,7 +80,7 @@ ok(!grep({ defined && index($_, 'alice-f') >= 0 } @values)
 
 # --- a forged cut-off is ignored ----------------------------------------------------------
 my $carol = mint_on($A, { subject => 'carol-f' });
-my $ckey = subject_key('carol-f');
+my $ckey = $f->subject_key('carol-f');
 $f->mc_set($_, $ckey, "\x03" . ("\xff" x 8) . ('x' x 32)) for 0 .. 2;
 nap($RECHECK + 0.2);
 is($f->code($B, PATH_ANY, $carol), 200, 'a forged cut-off on every server does not revoke carol-f');
@@ -106,7 +92,7 @@ my $dave = mint_on($A, { subject => 'dave-f' });
 is($f->code($B, PATH_ANY, $dave), 200, 'dave-f\'s token works on B');
 $f->crash_mc(2);
 $since = Time::HiRes::time();
-status_is(revoke_subject($A, 'dave-f'), 204, 'with one memcached server crashed, revoking dave-f on A: 204');
+status_is($f->revoke_subject($A, 'dave-f'), 204, 'with one memcached server crashed, revoking dave-f on A: 204');
 my $d = time_to_refusal($B, $dave, $since, 10);
 ok(defined $d && $d < $RECHECK + $MARGIN, 'B refuses his token within the recheck')
     or diag(defined $d ? sprintf('after %.2f s', $d) : 'still accepted after 10 s');
@@ -123,14 +109,14 @@ is($f->code($B, PATH_ANY, $out), 401, 'bound to 10.0.0.0/8: 401 on B');
 is($f->code($A, PATH_ANY, $out), 401, 'and on A');
 
 # --- DELETE ?subject on B, all the checks the endpoint makes ---------------------------------------
-status_is(revoke_subject($B, ''), 400, 'an empty subject on B: 400');
+status_is($f->revoke_subject($B, ''), 400, 'an empty subject on B: 400');
 
 # --- one server of three left: fewer copies than a host needs to trust "no cut-off" ---------
 # (two of three), so no 204: a later read that missed the lone copy would
 # let the tokens back in.
 my $erin = mint_on($A, { subject => 'erin-f' });
 $f->crash_mc($_) for 1 .. 2;
-$res = revoke_subject($A, 'erin-f');
+$res = $f->revoke_subject($A, 'erin-f');
 ok($res->code == 503 && ($res->header('Retry-After') // '') ne '',
    'two memcached servers of three down: DELETE ?subject= answers 503 with Retry-After')
     or diag(BearerTest::describe($res));
@@ -138,7 +124,7 @@ ok($res->code == 503 && ($res->header('Retry-After') // '') ne '',
 # --- no memcached server at all: the revocation is refused, not half done -----------------
 $f->logs_hold_no_secret_ok(\@minted);
 $f->crash_mc(0);
-$res = revoke_subject($A, 'erin-f');
+$res = $f->revoke_subject($A, 'erin-f');
 ok($res->code == 503 && ($res->header('Retry-After') // '') ne '',
    'every memcached server down: DELETE ?subject= answers 503 with Retry-After')
     or diag(BearerTest::describe($res));

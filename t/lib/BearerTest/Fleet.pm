@@ -31,7 +31,9 @@ use Exporter 'import';
 use File::Temp ();
 use HTTP::Request ();
 use IO::Socket::INET ();
+use Digest::SHA ();
 use JSON::PP ();
+use MIME::Base64 ();
 use LWP::UserAgent ();
 use POSIX ();
 use Test::More ();
@@ -588,6 +590,33 @@ sub holders {
 
 sub token_key { 'bearer:' . (ref $_[1] ? $_[1]->{token_id} : $_[1]) }
 sub uses_key  { 'bearer:uses:' . (ref $_[1] ? $_[1]->{token_id} : $_[1]) }
+
+# The key of a subject's cut-off: the subject's keyed hash (docs/fleet.md,
+# "Revoking every token of a subject"), never the subject itself.
+sub subject_key {
+    my ($self, $subject) = @_;
+    return 'bearer:subject:' . MIME::Base64::encode_base64url(substr(
+        Digest::SHA::hmac_sha256("mod_bearer subject v1\0$subject", FLEET_SECRET), 0, 16));
+}
+
+# DELETE ?subject= on Apache $i, as the operator.
+sub revoke_subject {
+    my ($self, $i, $subject) = @_;
+    return $self->request($i, DELETE => BearerTest::ENDPOINT() . "?subject=$subject",
+                          token => BearerTest::OPERATOR_TOKEN);
+}
+
+# The seconds memcached $k keeps $key for (meta get's t flag): -1 for
+# ever, undef when it does not hold it.
+sub mc_ttl {
+    my ($self, $k, $key) = @_;
+    my $s = $self->mc_connect($k);
+    print {$s} "mg $key t\r\n";
+    my $line = mc_line($s);
+    return undef if $line =~ /^EN\b/;
+    $line =~ /^HD .*\bt(-?\d+)/ or die "memcached mg: unexpected '$line'\n";
+    return $1;
+}
 
 # ---- time ------------------------------------------------------------------------------
 
