@@ -181,8 +181,9 @@ $seeds{fleet_record} = [
     "\3\0\x01" . ('z' x 5410),
 ];
 
-# --- mc_reply: byte 0 mode (bits 0-1: 0/1 raw, 2/3 built; bit 2 flush
-#     first; bit 3 version probe last; bits 4-5 damage), byte 1 requests
+# --- mc_reply: byte 0 mode (bits 0-1: 0/1 raw, 2/3 built; bit 2 a
+#     clean-up first, flush_all or with bit 6 version; bit 3 the probe
+#     "mn" last; bits 4-5 damage), byte 1 requests
 #     - 1, a byte a request (mod 3: mg, store, incr; +4 the largest
 #     opaques, 4294967295 - index, instead of the index; +64 a small
 #     value_max), the piece pattern, the bytes; see fuzz/mc_reply.c -------
@@ -199,15 +200,19 @@ $seeds{mc_reply} = [
                             . "18446744073709551615\r\n"),
     mc(12, [0, 12, 1, 5], 3, "OK\r\nVA 5 c7 O0\r\nhello\r\n"
                               . "VA 1 c8 O4294967294\r\n3\r\n"
-                              . "STORED\r\n4\r\nVERSION 1.6.18\r\n"),
+                              . "STORED\r\n4\r\nMN\r\n"),
     mc(0, [1], 2, "SERVER_ERROR out of memory storing object\r\n"),
     mc(0, [0], 2, "ERROR\r\n"),
     mc(0, [0], 2, "EN\r\n"),
     mc(0, [1], 2, "CLIENT_ERROR bad data chunk\r\n"),
     mc(0, [1, 1], 2, "DELETED\r\nTOUCHED\r\n"),
     mc(0, [66], 1, "VA 40 c1 O0\r\n" . ('v' x 40) . "\r\n"),
-    mc(8, [1], 1, "STORED\r\nVERSION " . ('x' x 503) . "\r\n"),
-    mc(8, [1], 9, "STORED\r\nVERSION " . ('x' x 504) . "\r\n"),
+    mc(68, [1], 1, "VERSION " . ('x' x 503) . "\r\nSTORED\r\n"),
+    mc(68, [1], 9, "VERSION " . ('x' x 504) . "\r\nSTORED\r\n"),
+    # the probe: a server with meta commands, and one without (ERROR)
+    mc(8, [1], 2, "STORED\r\nMN\r\n"),
+    mc(8, [1], 2, "STORED\r\nERROR\r\n"),
+    mc(8, [1], 2, "STORED\r\nVERSION 1.4.25\r\n"),
     mc(0, [0], 4, "VA 1 c18446744073709551616 O0\r\nx\r\n"),
     mc(0, [0], 4, "VA 5 c1 O0\r\nhelloEN O0\r\n"),
     mc(0, [0, 0], 4, "EN O1\r\nEN O0\r\n"),

@@ -7,8 +7,9 @@
  * Input:
  *   byte 0   bits 0-1: mode (0, 1 raw answers; 2, 3 answers built from
  *            the input, then maybe damaged); bit 2: the batch starts with
- *            flush_all; bit 3: it ends with a version probe (mc_batch.c
- *            sends both itself); bits 4-5: how built answers are damaged
+ *            a clean-up, flush_all or (bit 6) deletes ended by version;
+ *            bit 3: it ends with the probe "mn" (mc_batch.c sends all of
+ *            these itself); bits 4-5: how built answers are damaged
  *   byte 1   how many requests (1-8)
  *   next     one byte a request: 0-2 mg, add/set/cas, incr (mod 3);
  *            the mg's opaque is its index in the batch, or with bit 2
@@ -368,6 +369,16 @@ static void model_step(model *m, const request *rq, outcome *o)
         }
         o->status = BEARER_MC_OK;
         break;
+    case BEARER_MC_REPLY_NOOP:
+        if (is(l, n, "ERROR")) {
+            o->rv = APR_ENOTIMPL;
+            return;
+        }
+        if (!is(l, n, "MN")) {
+            return;
+        }
+        o->status = BEARER_MC_OK;
+        break;
     }
     o->rv = APR_SUCCESS;
     o->consumed = m->pos;
@@ -538,6 +549,10 @@ static size_t build(const request *reqs, int nreqs, source *src,
             o->status = BEARER_MC_OK;
             at = put(buf, at, "VERSION 1.6.18\r\n");
             break;
+        case BEARER_MC_REPLY_NOOP:
+            o->status = BEARER_MC_OK;
+            at = put(buf, at, "MN\r\n");
+            break;
         }
         if (at > STREAM_MAX) {
             return at;
@@ -605,7 +620,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     if (mode & 4) {
-        reqs[nreqs].kind = BEARER_MC_REPLY_FLUSH;
+        reqs[nreqs].kind = mode & 64 ? BEARER_MC_REPLY_VERSION
+                                     : BEARER_MC_REPLY_FLUSH;
         reqs[nreqs].opaque = 0;
         reqs[nreqs++].value_max = 0;
     }
@@ -621,7 +637,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         reqs[nreqs++].value_max = d & 64 ? 16 : BEARER_RECORD_MAX;
     }
     if (mode & 8) {
-        reqs[nreqs].kind = BEARER_MC_REPLY_VERSION;
+        reqs[nreqs].kind = BEARER_MC_REPLY_NOOP;
         reqs[nreqs].opaque = 0;
         reqs[nreqs++].value_max = 0;
     }

@@ -29,6 +29,8 @@
  *                          (a counter that is not a number)
  *   to flush_all           OK
  *   to version             VERSION ...
+ *   to mn (meta no-op)     MN
+ *                          ERROR (no meta commands)      -> APR_ENOTIMPL
  *
  * <flags> of VA and EN: one or more, each a space then a letter and the
  * non-space bytes after it, in any order. O<n> must be there, exactly the
@@ -72,7 +74,8 @@ typedef enum {
     BEARER_MC_REPLY_STORE,      /* add, set, cas */
     BEARER_MC_REPLY_INCR,       /* incr */
     BEARER_MC_REPLY_FLUSH,      /* flush_all */
-    BEARER_MC_REPLY_VERSION     /* version */
+    BEARER_MC_REPLY_VERSION,    /* version */
+    BEARER_MC_REPLY_NOOP        /* mn: the probe of a server marked down */
 } bearer_mc_reply_kind;
 
 /* Fills buf with up to *len bytes and sets *len to how many came; an

@@ -198,8 +198,9 @@ static apr_status_t read_own_answer(bearer_mc_conn *c, apr_pool_t *pool,
 typedef struct {
     int nops;                   /* ops of this batch for it */
     int allowed;                /* may be used now */
-    int probe;                  /* down, not asked by this batch, and its
-                                   retry time has come: ask its version */
+    int probe;                  /* down and its retry time has come, and
+                                   no mg of this batch would show that it
+                                   speaks the meta protocol: send "mn" */
     int cleanup;                /* this batch cleans it up first */
     bearer_mc_cleanup cu;       /* ... this way */
     int cleanup_done;           /* the clean-up's answer was read */
@@ -248,7 +249,7 @@ static void plan_bytes(batch *b, int k)
         total += cleanup_len;
     }
     if (bk->probe) {
-        total += 9;
+        total += 4;
     }
     buf = apr_palloc(b->pool, total);
     if (bk->cleanup) {
@@ -260,7 +261,7 @@ static void plan_bytes(batch *b, int k)
         off += lens[i];
     }
     if (bk->probe) {
-        memcpy(buf + off, "version\r\n", 9);
+        memcpy(buf + off, "mn\r\n", 4);
     }
     bk->sent = buf;
     bk->sent_len = total;
@@ -272,29 +273,36 @@ static void plan_bytes(batch *b, int k)
  * requests only ask the first live servers of a token's order, so
  * without this a server that came back would never be asked again (and
  * Apaches that saw it fail would place and count tokens elsewhere than
- * those that did not). A probe empties a dirty server at once. */
+ * those that did not). A probe empties a dirty server at once.
+ *
+ * The probe is the meta no-op, "mn", and rides along whenever a down
+ * server is asked nothing in the meta protocol: a server that answers
+ * the classic commands (version, stats, set) but not mg (memcached
+ * before 1.6) must stay down, not come up and fail the next read. */
 static void plan(batch *b)
 {
+    int *meta = apr_pcalloc(b->pool, sizeof(*meta)
+                                     * (apr_size_t)bearer_mc_nservers);
     int i, k, claim;
 
     for (i = 0; i < b->nops; i++) {
         if (b->ops[i].server >= 0 && b->ops[i].server < bearer_mc_nservers) {
             b->bs[b->ops[i].server].nops++;
+            meta[b->ops[i].server] |= b->ops[i].kind == BEARER_MC_GET;
         }
     }
     for (k = 0; k < bearer_mc_nservers; k++) {
         batch_server *bk = &b->bs[k];
+        int down = (int)__atomic_load_n(&bearer_mc_healths[k].down,
+                                        __ATOMIC_ACQUIRE);
 
-        if (bk->nops == 0) {
-            if (!__atomic_load_n(&bearer_mc_healths[k].down, __ATOMIC_ACQUIRE)
-                    || !bearer_mc_may_use(k, b->start)) {
-                continue;
-            }
-            bk->probe = 1;
-        }
-        else if (!bearer_mc_may_use(k, b->start)) {
+        if (bk->nops == 0 && !down) {
             continue;
         }
+        if (!bearer_mc_may_use(k, b->start)) {
+            continue;
+        }
+        bk->probe = down && !meta[k];
         claim = bearer_mc_claim_cleanup(k);
         bk->allowed = claim >= 0;
         bk->cleanup = claim > 0;
@@ -406,7 +414,7 @@ static apr_status_t read_server_answers(batch *b, int k)
         }
     }
     if (bk->probe && rv == APR_SUCCESS) {
-        rv = read_own_answer(c, b->pool, BEARER_MC_REPLY_VERSION);
+        rv = read_own_answer(c, b->pool, BEARER_MC_REPLY_NOOP);
     }
     return rv;
 }

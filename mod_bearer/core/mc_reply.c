@@ -319,6 +319,15 @@ apr_status_t bearer_mc_read_reply(bearer_mc_reader *rd, apr_pool_t *pool,
         }
         reply->status = BEARER_MC_OK;
         return APR_SUCCESS;
+    case BEARER_MC_REPLY_NOOP:
+        if (strcmp(line, "ERROR") == 0) {
+            return APR_ENOTIMPL;    /* a server without meta commands */
+        }
+        if (strcmp(line, "MN") != 0) {
+            return APR_EGENERAL;
+        }
+        reply->status = BEARER_MC_OK;
+        return APR_SUCCESS;
     }
     return APR_EGENERAL;
 }

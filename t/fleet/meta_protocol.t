@@ -19,7 +19,13 @@
 #    perl server) is marked down with the reason (BRR00083: "does not know
 #    the meta protocol (mg): memcached 1.6 or later is needed"), and the
 #    check answers as the outage policy says (stale, token not cached
-#    here: 503 with Retry-After), within the fleet's time bound.
+#    here: 503 with Retry-After), within the fleet's time bound. Beside a
+#    real memcached it stays down: 12 s with no request (the refill asks
+#    its stats, which it answers), then 8 s of checks and mints through
+#    the real one, and the old one is never logged answering again (no
+#    BRR00084) nor marked down a second time: a down server asked nothing
+#    in the meta protocol is also sent the meta no-op "mn", which it
+#    answers ERROR.
 # 3. A memcached 1.6.0-1.6.17 answers a miss with a bare "EN" (no
 #    opaque): read as a miss. A fleet of that server alone, which holds
 #    nothing: the check is 401 (every server answered, none has it), the
@@ -36,6 +42,7 @@ use File::Temp ();
 use IO::Select ();
 use IO::Socket::INET ();
 use POSIX ();
+use Time::HiRes ();
 
 my $N = 20;
 my $TIMEOUT = 2000;        # ms, BearerTest::Fleet's BearerMemcacheTimeout
@@ -196,7 +203,7 @@ sub stats {
     return \%st;
 }
 
-plan tests => 15;
+plan tests => 16;
 
 my $mc = BearerTest::Memcached->start;
 my $dir = File::Temp::tempdir('meta-XXXXXX', DIR => $ENV{BEARER_T_RUN});
@@ -274,6 +281,7 @@ sub fake {
             elsif ($w eq 'delete')    { $out = $line =~ / noreply\z/ ? undef : 'NOT_FOUND' }
             elsif ($w eq 'gets' || $w eq 'get') { $out = 'END' }
             elsif ($w eq 'mg' && $mode eq 'bare-en') { $out = 'EN' }
+            elsif ($w eq 'mn' && $mode eq 'bare-en') { $out = 'MN' }
             else                      { $out = 'ERROR' }
             print {$c} "$out\r\n" if defined $out;
             $c->flush;
@@ -296,6 +304,33 @@ for my $mode ('old') {
         qr/does not know the meta protocol \(mg\): memcached 1\.6 or later is needed/);
     is(scalar(@down), 1, "$mode: it is marked down once, with that reason (BRR00083)")
         or diag($g->error_log(0));
+    $g->stop;
+
+    # Beside a real memcached: once down, the old one is asked again each
+    # retry time (2 s), by the request that wins it, with that request's
+    # ops; and, with no request, by the refill's look at every server's
+    # stats (every 5 s), which it answers: that must not bring it back up,
+    # only to fail the next read. 12 s without a request, then 8 s of
+    # checks and mints.
+    $g = BearerTest::Fleet->start(memcached => 0, apaches => 1, recheck => 0,
+                                  conf => "BearerMemcache 127.0.0.1:" . $mc->port
+                                          . " 127.0.0.1:$port");
+    my $u = $g->mint_on(0, { scopes => ['a'] });
+    my @later = ($g->code(0, PATH_A, $u), 201);
+    Time::HiRes::sleep(12);
+    my $until = Time::HiRes::time() + 8;
+    while (Time::HiRes::time() < $until) {
+        push @later, $g->code(0, PATH_A, $u), ($g->mint(0, { scopes => ['a'] }))[0]->code;
+        Time::HiRes::sleep(0.2);
+    }
+    my $up = () = $g->log_lines(0, qr/BRR00084/, qr/127\.0\.0\.1:\Q$port\E/);
+    my $down = () = $g->log_lines(0, qr/BRR00083/, qr/127\.0\.0\.1:\Q$port\E/);
+    my @wrong = grep { $later[$_] != ($_ % 2 ? 201 : 200) } 0 .. $#later;
+    ok(@later >= 40 && !@wrong && $up == 0 && $down == 1,
+       "$mode: beside a real memcached it stays down, 12 s idle then 8 s of traffic: "
+       . @later / 2 . ' checks (200) and mints (201) through the real one; never logged '
+       . "answering again (BRR00084 x $up), marked down once (BRR00083 x $down)")
+        or diag("@later\n" . join "\n", $g->log_lines(0, qr/BRR0008[34]/));
     $g->stop;
 }
 

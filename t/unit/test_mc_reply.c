@@ -469,6 +469,18 @@ START_TEST(flush_and_version)
 }
 END_TEST
 
+/* The probe of a server marked down: a server without meta commands says
+ * ERROR, which must keep it down (APR_ENOTIMPL), not bring it up. */
+START_TEST(meta_noop)
+{
+    expect("MN\r\n", BEARER_MC_REPLY_NOOP, APR_SUCCESS, BEARER_MC_OK);
+    expect("ERROR\r\n", BEARER_MC_REPLY_NOOP, APR_ENOTIMPL, 0);
+    BROKEN("MN \r\n", BEARER_MC_REPLY_NOOP);
+    BROKEN("VERSION 1.4.25\r\n", BEARER_MC_REPLY_NOOP);
+    BROKEN("EN\r\n", BEARER_MC_REPLY_NOOP);
+}
+END_TEST
+
 /* ---- lines -------------------------------------------------------------- */
 
 START_TEST(lines)
@@ -691,6 +703,7 @@ Suite *mc_reply_suite(void)
     tcase_add_test(others, answers_to_requests_never_sent);
     tcase_add_test(others, incr_numbers);
     tcase_add_test(others, flush_and_version);
+    tcase_add_test(others, meta_noop);
     tcase_add_test(framing, lines);
     tcase_add_test(framing, nul_in_lines);
     tcase_add_test(value, numbers_64_bit);
