@@ -214,24 +214,25 @@ static apr_int64_t listed_expiry(const char *line)
 }
 
 /* A cut-off read back from a source: the latest wins, and the copy is
- * kept as long as the source that keeps it longest (a read repair's
- * rule when no source said). */
+ * kept as long as the source that keeps it longest. A source that lists
+ * no expiry (mod_bearer always gives one) keeps it as long as a token of
+ * the subject could live: the longest BearerMaxTTL allowed. */
 static void note_cutoff(apr_pool_t *pool, const bearer_server_conf *sconf,
                         apr_hash_t *cutoffs, const bearer_mc_op *op,
                         apr_int64_t listed_until)
 {
     refill_cutoff *c = apr_hash_get(cutoffs, op->key, APR_HASH_KEY_STRING);
     bearer_entry_t unused;
-    apr_int64_t value = 0;
-    apr_int64_t keep = listed_until > 0
-                       ? listed_until
-                       : apr_time_sec(apr_time_now()) + BEARER_DEFAULT_MAX_TTL;
+    apr_int64_t value = 0, keep;
 
     if (bearer_record_open(sconf->secret->key, sconf->secret->key_len,
                            op->key, strlen(op->key), op->data, op->data_len,
                            &unused, &value) != BEARER_RECORD_CUTOFF) {
         return;                     /* never copied */
     }
+    keep = listed_until > 0
+           ? listed_until
+           : apr_time_sec((apr_time_t)value) + BEARER_TTL_LIMIT + 1;
     if (!c) {
         c = apr_pcalloc(pool, sizeof(*c));
         c->key = op->key;

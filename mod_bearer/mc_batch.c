@@ -434,6 +434,16 @@ static void read_from(batch *b, int k)
         rv = read_server_answers(b, k);
     }
     if (rv == APR_ENOTIMPL) {
+        int i;
+
+        /* What it answered before its ERROR (a STORED, its stats) counts
+         * for nothing: a copy on a server no read can reach must not
+         * make a mint's or a revocation's quorum. */
+        for (i = 0; i < b->nops; i++) {
+            if (b->ops[i].server == k) {
+                b->ops[i].status = BEARER_MC_FAILED;
+            }
+        }
         /* no APR error text: "not implemented on this platform" would
          * mislead; the reason says it all */
         server_failed(b, k, APR_SUCCESS, "does not know the meta protocol "

@@ -703,7 +703,7 @@ sub run {
             my $merged = httpd_path($path);
             my $item = $merged eq "$endpoint/$good_id";
             # the collection, with or without its trailing slash
-            my $collection = $merged =~ m{^\Q$endpoint\E/?$};
+            my $collection = $merged =~ m{^\Q$endpoint\E/?\z};
             # Outage: the operator's GET/DELETE of something shaped like an
             # id, or a mint, may need memcached; so may a client token.
             my $may_503 = !$outage ? 0
