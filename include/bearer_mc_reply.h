@@ -75,7 +75,8 @@ typedef enum {
     BEARER_MC_REPLY_INCR,       /* incr */
     BEARER_MC_REPLY_FLUSH,      /* flush_all */
     BEARER_MC_REPLY_VERSION,    /* version */
-    BEARER_MC_REPLY_NOOP        /* mn: the probe of a server marked down */
+    BEARER_MC_REPLY_NOOP        /* mn: does the server speak the meta
+                                   protocol (a probe)? */
 } bearer_mc_reply_kind;
 
 /* Fills buf with up to *len bytes and sets *len to how many came; an

@@ -14,8 +14,9 @@
  * Server health is shared by every child of this host (shared memory): a
  * server that failed is skipped until its retry time, when one request
  * probes it (with its own requests, and the meta no-op "mn" when none of
- * them is an mg: a server without the meta protocol answers ERROR to it,
- * and everything it answered in that batch counts as failed). A server that missed a write mod_bearer needed it to see (a
+ * them is an mg; "mn" also goes to a server not yet seen to answer the
+ * meta protocol: a server without it answers ERROR, and everything it
+ * answered in that batch counts as failed). A server that missed a write mod_bearer needed it to see (a
  * tombstone, a use) is "dirty": the keys it missed are deleted from it
  * before it is used again or as soon as a probe reaches it (flush_all when
  * there were more than this host keeps track of), so a value it kept from

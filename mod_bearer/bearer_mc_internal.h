@@ -52,7 +52,10 @@ typedef struct {
     apr_uint32_t generation;    /* +1 at every failure: connections opened
                                    before one are not reused */
     apr_uint32_t pid;           /* with started: its process id */
-    char pad[32];
+    apr_uint32_t meta;          /* 1 once it answered the meta protocol
+                                   (an mg or mn) since it was last marked
+                                   down: until then "mn" goes along */
+    char pad[28];
 } bearer_mc_health;
 
 typedef struct bearer_mc_conn bearer_mc_conn;

@@ -198,9 +198,11 @@ static apr_status_t read_own_answer(bearer_mc_conn *c, apr_pool_t *pool,
 typedef struct {
     int nops;                   /* ops of this batch for it */
     int allowed;                /* may be used now */
-    int probe;                  /* down and its retry time has come, and
-                                   no mg of this batch would show that it
-                                   speaks the meta protocol: send "mn" */
+    int meta;                   /* an mg of this batch goes to it */
+    int probe;                  /* down (its retry time has come) or not
+                                   yet seen to speak the meta protocol,
+                                   and no mg of this batch would show it:
+                                   send "mn" */
     int cleanup;                /* this batch cleans it up first */
     bearer_mc_cleanup cu;       /* ... this way */
     int cleanup_done;           /* the clean-up's answer was read */
@@ -275,26 +277,28 @@ static void plan_bytes(batch *b, int k)
  * Apaches that saw it fail would place and count tokens elsewhere than
  * those that did not). A probe empties a dirty server at once.
  *
- * The probe is the meta no-op, "mn", and rides along whenever a down
- * server is asked nothing in the meta protocol: a server that answers
- * the classic commands (version, stats, set) but not mg (memcached
- * before 1.6) must stay down, not come up and fail the next read. */
+ * The probe is the meta no-op, "mn", and rides along whenever a server
+ * that is down, or not yet seen to speak the meta protocol (since this
+ * host started or last marked it down), is asked nothing in it: a
+ * server that answers the classic commands (version, stats, set) but
+ * not mg (memcached before 1.6) must stay down, not come up and fail the
+ * next read, and a write it took must not count. */
 static void plan(batch *b)
 {
-    int *meta = apr_pcalloc(b->pool, sizeof(*meta)
-                                     * (apr_size_t)bearer_mc_nservers);
     int i, k, claim;
 
     for (i = 0; i < b->nops; i++) {
         if (b->ops[i].server >= 0 && b->ops[i].server < bearer_mc_nservers) {
             b->bs[b->ops[i].server].nops++;
-            meta[b->ops[i].server] |= b->ops[i].kind == BEARER_MC_GET;
+            b->bs[b->ops[i].server].meta |= b->ops[i].kind == BEARER_MC_GET;
         }
     }
     for (k = 0; k < bearer_mc_nservers; k++) {
         batch_server *bk = &b->bs[k];
         int down = (int)__atomic_load_n(&bearer_mc_healths[k].down,
                                         __ATOMIC_ACQUIRE);
+        int known = (int)__atomic_load_n(&bearer_mc_healths[k].meta,
+                                         __ATOMIC_ACQUIRE);
 
         if (bk->nops == 0 && !down) {
             continue;
@@ -302,7 +306,7 @@ static void plan(batch *b)
         if (!bearer_mc_may_use(k, b->start)) {
             continue;
         }
-        bk->probe = down && !meta[k];
+        bk->probe = (down || !known) && !bk->meta;
         claim = bearer_mc_claim_cleanup(k);
         bk->allowed = claim >= 0;
         bk->cleanup = claim > 0;
@@ -460,6 +464,11 @@ static void read_from(batch *b, int k)
     bearer_mc_conn_release(k, bk->conn);
     bk->conn = NULL;
     bearer_mc_mark_up(b->s, k);
+    if ((bk->probe || bk->meta)
+            && !__atomic_load_n(&bearer_mc_healths[k].meta, __ATOMIC_ACQUIRE)) {
+        /* it answered an mn or an mg: no more mn until it fails */
+        __atomic_store_n(&bearer_mc_healths[k].meta, 1, __ATOMIC_RELEASE);
+    }
     /* from the batch's start to this server's answers: what the request
      * waited for them */
     if (b->for_request) {

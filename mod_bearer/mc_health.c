@@ -160,6 +160,8 @@ void bearer_mc_mark_down(server_rec *s, int server, apr_status_t rv,
     apr_uint32_t was_up = 0;
 
     __atomic_add_fetch(&h->generation, 1, __ATOMIC_ACQ_REL);
+    /* what answers on its port next may be another memcached */
+    __atomic_store_n(&h->meta, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&h->retry_at, apr_time_now() + BEARER_MC_RETRY_INTERVAL,
                      __ATOMIC_RELEASE);
     if (__atomic_compare_exchange_n(&h->down, &was_up, 1, 0,
